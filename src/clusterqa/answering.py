@@ -1,16 +1,21 @@
 """The extractive answerer: the retrieved sentences that best answer the question, each cited.
 
 No small generator or reranker ships inside a PyPI wheel, so the default answer is made of
-sentences quoted from the retrieved passages. Each candidate sentence gets a *support* score:
+sentences quoted from the retrieved passages. A sentence can answer only if
 
-    support = dense_weight * cos(question, sentence) + (1 - dense_weight) * coverage
+- it is about every *anchor* of the question (names, numbers, places; see question.py), in
+  itself, in the sentence its pronoun points back to, or in its heading or document title;
+- it carries the kind of answer asked for (a number for "how many", a date for "when", a name
+  not in the question for "who"/"which firms").
 
-where ``coverage`` is the IDF-weighted share of the question's words found in the sentence
-(full credit) or in its context: the passage's heading or list label and the document title
-(half credit). Place names count as covered by the places inside them (Teesside by
-Middlesbrough). A question word the corpus never uses (an unknown firm) weighs like the rarest
-word, so its absence sinks the score. When no sentence reaches ``min_support`` the assistant
-abstains, says so plainly and shows the nearest passages instead.
+Among those, each gets a support score:
+
+    support = 0.5 * cos(question, sentence) + 0.5 * coverage
+
+where coverage is the rarity-weighted share of the question's words the sentence states
+(synonyms and places inside named places count; context counts part). The best sentence
+leads; others join when they add words or names the answer lacks. When no sentence qualifies
+with ``min_support``, the assistant abstains, says so plainly, and shows the nearest passages.
 """
 
 from __future__ import annotations
@@ -27,17 +32,22 @@ from clusterqa.chunking import sentence_spans
 from clusterqa.embeddings import Embedder
 from clusterqa.index import CorpusIndex
 from clusterqa.lexical import tokenize
-from clusterqa.query import gazetteer
+from clusterqa.question import NAME, Part, QuestionProfile, Term, answer_kinds, profile
 from clusterqa.retrieval import Hit, Retrieval
 from clusterqa.settings import AnsweringSettings
 
 ABSTAIN_TEXT = ("The reports don't say: nothing in the ingested documents answers this. "
                 "The nearest passages are shown below, but none of them is an answer.")
-_SOURCE_MARKER = re.compile(r"\s*\[S\d+(?:,\s*S?\d+)*\]")
-_LIST_QUESTION = re.compile(r"^\s*(which|what|name|list)\b.*\b(firms|companies|studios|startups|"
-                            r"businesses|hubs|names|ones|sectors|universities|specialisms|"
-                            r"strengths|areas)\b|\blist\b", re.I)
 DENSE_WEIGHT = 0.5
+# How much a question word counts when found beside the sentence rather than in it.
+ANTECEDENT_CREDIT = 0.8
+CONTEXT_CREDIT = 0.5
+_SOURCE_MARKER = re.compile(r"\s*\[S\d+(?:,\s*S?\d+)*\]")
+_STARTS_ANAPHORIC = re.compile(
+    r"^(It|Its|They|Their|He|She|His|Her|This|These|That|Both|"
+    r"The (\w+[ -]){0,3}(firm|company|group|studio|bank|business|startup|scaleup|developer|"
+    r"centre|center|city|park|hub|building|deal|fund|report|campaign|project|site|university|"
+    r"sector|cluster|region|body))\b")
 
 
 @dataclass
@@ -80,16 +90,22 @@ class Answer:
                 "timings_ms": self.timings_ms}
 
 
-@dataclass
+@dataclass(eq=False)
 class Candidate:
     hit_index: int
     chunk_id: str
     start: int
     end: int
     text: str
-    context_terms: frozenset[str]
+    tokens: frozenset[str]
+    context: frozenset[str]  # heading, list label, document title
+    antecedent: Candidate | None = None  # the sentence a pronoun points back to
     dense: float = 0.0
     coverage: float = 0.0
+    eligible: bool = False
+    matched: frozenset[str] = frozenset()  # question terms this sentence states
+    leans_on_antecedent: bool = False  # its anchors are named only in the antecedent
+    vector: np.ndarray | None = None
 
     @property
     def support(self) -> float:
@@ -104,8 +120,11 @@ def clean_sentence(text: str) -> str:
 
 def _is_label(text: str) -> bool:
     """A heading or a list item's lead-in ("Games.", "Notable firms")."""
-    words = text.split()
-    return len(words) <= 5 and not re.search(r"[,;]", text)
+    return len(text.split()) <= 5 and not re.search(r"[,;]", text)
+
+
+def _match(term: Term, tokens: frozenset[str]) -> bool:
+    return any(set(alt) <= tokens for alt in term.alternatives)
 
 
 class ExtractiveAnswerer:
@@ -118,73 +137,102 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, retrieval: Retrieval, region: str | None = None) -> Answer:
         hits = retrieval.hits[: self.settings.passages]
+        prof = profile(question)
         candidates = self._candidates(hits)
-        self._score(candidates, retrieval)
-        chosen = self._choose(candidates, question)
+        self._score(candidates, prof, retrieval)
+        chosen = self._choose(candidates, prof)
         if not chosen:
             return self._abstain(question, hits, candidates, region)
         return self._compose(question, hits, candidates, chosen, region)
 
-    # --- candidates and scores ------------------------------------------------------------
+    # --- candidates -----------------------------------------------------------------------
 
     def _candidates(self, hits: Sequence[Hit]) -> list[Candidate]:
         out: list[Candidate] = []
         for i, hit in enumerate(hits):
             chunk = self.index.chunks[hit.chunk_id]
             doc = self.index.documents.get(chunk.doc_id)
-            title_terms = set(tokenize(doc.metadata.get("title", ""))) if doc else set()
-            heading: set[str] = set()
-            label: set[str] = set()
-            last_para_end = -1
+            title = frozenset(tokenize(doc.metadata.get("title", ""))) if doc else frozenset()
+            heading: frozenset[str] = frozenset()
+            label: frozenset[str] = frozenset()
+            previous: Candidate | None = None  # the last real sentence
+            topic: Candidate | None = None  # the first sentence of the paragraph
+            cursor = -1
             for start, end in sentence_spans(chunk.text):
                 text = chunk.text[start:end]
-                new_para = "\n\n" in chunk.text[last_para_end:start] or last_para_end < 0
+                new_para = cursor < 0 or "\n\n" in chunk.text[cursor:start]
+                cursor = end
                 if new_para:
-                    label = set()
-                last_para_end = end
+                    label, topic = frozenset(), None
                 if _is_label(text):
-                    # A lone short paragraph is a heading; a short first sentence a label.
-                    is_heading = chunk.text[end:end + 2] == "\n\n" or end == len(chunk.text)
-                    if is_heading and new_para:
-                        heading = set(tokenize(text))
+                    alone = chunk.text[end:end + 2] == "\n\n" or end == len(chunk.text)
+                    if new_para and alone:
+                        heading = frozenset(tokenize(text))
                     elif new_para:
-                        label = set(tokenize(text))
+                        label = frozenset(tokenize(text))
                     continue
-                out.append(Candidate(i, hit.chunk_id, start, end, text,
-                                     frozenset(title_terms | heading | label)))
+                cand = Candidate(i, hit.chunk_id, start, end, text, frozenset(tokenize(text)),
+                                 title | heading | label)
+                if topic is not None:
+                    # A paragraph (a list item, a profile) is about what its first sentence
+                    # names: "Flutter bought *it*", "with *the bank* taking premises".
+                    cand.antecedent = topic
+                elif _STARTS_ANAPHORIC.match(text):
+                    cand.antecedent = previous
+                if topic is None:
+                    topic = cand
+                previous = cand
+                out.append(cand)
         return out
 
-    def _score(self, candidates: list[Candidate], retrieval: Retrieval) -> None:
+    # --- scoring --------------------------------------------------------------------------
+
+    def _score(self, candidates: list[Candidate], prof: QuestionProfile,
+               retrieval: Retrieval) -> None:
         if not candidates:
             return
-        terms = retrieval.query.tokens
-        weights = {t: self.index.lexical.idf(t) for t in terms}
-        total = sum(weights.values())
-        place_cover = self._place_cover(retrieval)
+        total = sum(t.weight for t in prof.terms)
+        every = {*prof.terms, *(a for p in prof.parts for a in p.anchors)}
         for cand in candidates:
-            words = set(tokenize(cand.text))
-            got = 0.0
-            for term in terms:
-                alternatives = place_cover.get(term, frozenset()) | {term}
-                if words & alternatives:
-                    got += weights[term]
-                elif cand.context_terms & alternatives:
-                    got += 0.5 * weights[term]
-            cand.coverage = got / total if total else 0.0
+            credit = {t.token: self._credit(t, cand) for t in every}
+            cand.coverage = (sum(t.weight * credit[t.token] for t in prof.terms) / total
+                             if total else 0.0)
+            cand.matched = frozenset(k for k, v in credit.items() if v >= ANTECEDENT_CREDIT)
+            cand.leans_on_antecedent = bool(_STARTS_ANAPHORIC.match(cand.text)) or any(
+                credit[a.token] == ANTECEDENT_CREDIT for p in prof.parts for a in p.anchors)
+            cand.eligible = any(self._answers_part(cand, part, credit) for part in prof.parts)
         if retrieval.query_vector is not None and self.embedder is not None:
             vectors = self._sentence_vectors(candidates)
             sims = vectors @ retrieval.query_vector
-            for cand, sim in zip(candidates, sims, strict=True):
+            for cand, vector, sim in zip(candidates, vectors, sims, strict=True):
+                cand.vector = vector
                 cand.dense = float(max(sim, 0.0))
 
-    def _place_cover(self, retrieval: Retrieval) -> dict[str, frozenset[str]]:
-        """For each place token in the question, the tokens of the places inside it."""
-        cover: dict[str, frozenset[str]] = {}
-        for place in retrieval.query.places:
-            inner = {t for p in gazetteer()[place] for t in tokenize(p)}
-            for token in tokenize(place):
-                cover[token] = cover.get(token, frozenset()) | frozenset(inner)
-        return cover
+    @staticmethod
+    def _credit(term: Term, cand: Candidate) -> float:
+        """How far a sentence states a question term: in itself, through the sentence its
+        pronoun points back to, or only in its heading, list label or document title."""
+        if _match(term, cand.tokens):
+            return 1.0
+        if cand.antecedent is not None and _match(term, cand.antecedent.tokens):
+            return ANTECEDENT_CREDIT
+        if _match(term, cand.context):
+            return CONTEXT_CREDIT
+        return 0.0
+
+    @staticmethod
+    def _answers_part(cand: Candidate, part: Part, credit: dict[str, float]) -> bool:
+        """About all the part's anchors, stating most of its content words (all of them when
+        it has one), and carrying the kind of answer it asks for."""
+        if any(credit[t.token] == 0 for t in part.anchors):
+            return False
+        missing = sum(credit[t.token] == 0 for t in part.required)
+        if missing > len(part.required) // 2:
+            return False
+        if part.expects:
+            return bool(answer_kinds(clean_sentence(cand.text), part_words(part))
+                        & part.expects)
+        return True
 
     def _sentence_vectors(self, candidates: list[Candidate]) -> np.ndarray:
         """Sentence embeddings, cached: chunk ids change with their text, so keys stay valid."""
@@ -204,32 +252,52 @@ class ExtractiveAnswerer:
 
     # --- choosing and composing -----------------------------------------------------------
 
-    def _choose(self, candidates: list[Candidate], question: str) -> list[Candidate]:
-        ranked = sorted(candidates, key=lambda c: (-c.support, c.hit_index, c.start))
-        if not ranked or ranked[0].support < self.settings.min_support:
+    def _choose(self, candidates: list[Candidate], prof: QuestionProfile) -> list[Candidate]:
+        eligible = sorted((c for c in candidates if c.eligible),
+                          key=lambda c: (-c.support, c.hit_index, c.start))
+        if not eligible or eligible[0].support < self.settings.min_support:
             return []
-        limit = self.settings.max_sentences + (2 if _LIST_QUESTION.search(question) else 0)
-        floor = max(self.settings.min_support, ranked[0].support - 0.15)
-        chosen: list[Candidate] = []
-        for cand in ranked:
+        broad = prof.wants_list or len(prof.parts) > 1
+        limit = self.settings.max_sentences + (2 if broad else 0)
+        spread = self.settings.broad_spread if broad else self.settings.spread
+        floor = max(self.settings.min_support, eligible[0].support - spread)
+        chosen = [eligible[0]]
+        covered = set(eligible[0].matched)
+        names = _names(eligible[0].text, prof)
+        for cand in eligible[1:]:
             if len(chosen) >= limit or cand.support < floor:
                 break
-            words = set(tokenize(cand.text))
-            if any(_jaccard(words, set(tokenize(c.text))) >= 0.6 for c in chosen):
+            if any(_same_fact(cand, c) for c in chosen):
                 continue  # the same fact from another passage adds nothing to read
+            new_terms = cand.matched - covered
+            new_names = _names(cand.text, prof) - names
+            if not new_terms and not (broad and new_names) and \
+                    cand.support < eligible[0].support - 0.05:
+                continue  # says nothing the answer does not already say
             chosen.append(cand)
+            covered |= cand.matched
+            names |= new_names
         return chosen
 
     def _compose(self, question: str, hits: Sequence[Hit], candidates: list[Candidate],
                  chosen: list[Candidate], region: str | None) -> Answer:
         numbers: dict[int, int] = {}
-        sentences: list[tuple[str, int]] = []
+        quoted: list[Candidate] = []
         for cand in chosen:
+            # A sentence that says "it" is quoted after the sentence that names "it".
+            ante = cand.antecedent
+            if ante is not None and cand.leans_on_antecedent and ante not in quoted \
+                    and ante not in chosen:
+                quoted.append(ante)
+            if cand not in quoted:
+                quoted.append(cand)
+        sentences: list[tuple[str, int]] = []
+        for cand in quoted:
             n = numbers.setdefault(cand.hit_index, len(numbers) + 1)
             sentences.append((_terminate(clean_sentence(cand.text)), n))
         text = " ".join(f"{s} [{n}]" for s, n in sentences)
         citations = [self._citation(n, hits[i], candidates,
-                                    [c for c in chosen if c.hit_index == i])
+                                    [c for c in quoted if c.hit_index == i])
                      for i, n in sorted(numbers.items(), key=lambda kv: kv[1])]
         return Answer(question, text, False, citations, region, sentences=sentences)
 
@@ -258,9 +326,26 @@ class ExtractiveAnswerer:
         )
 
 
+def part_words(part: Part) -> frozenset[str]:
+    """The part's own words: a name it already contains is not an answer to it."""
+    return frozenset(w for t in (*part.terms, *part.inherited) for w in t.word.split())
+
+
+def _names(text: str, prof: QuestionProfile) -> set[str]:
+    """Capitalised words a sentence adds beyond the question (the entities of a list)."""
+    if NAME not in prof.expects and not prof.wants_list:
+        return set()
+    return {w for w in re.findall(r"\b[A-Z][\w&'-]+", clean_sentence(text))[1:]
+            if w.lower() not in prof.words}
+
+
 def _terminate(sentence: str) -> str:
     return sentence if sentence[-1:] in ".!?\"'”’)" else sentence + "."
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+def _same_fact(a: Candidate, b: Candidate) -> bool:
+    """Near-identical wording, or the same statement paraphrased (article vs brief)."""
+    words = len(a.tokens & b.tokens) / len(a.tokens | b.tokens) if a.tokens and b.tokens else 0
+    if words >= 0.6:
+        return True
+    return a.vector is not None and b.vector is not None and float(a.vector @ b.vector) >= 0.8

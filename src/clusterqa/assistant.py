@@ -15,7 +15,7 @@ from clusterqa.embeddings import Embedder, create_embedder
 from clusterqa.errors import ClusterQAError, StoreMismatchError
 from clusterqa.index import CorpusIndex, RegionStats
 from clusterqa.ingestion import embedder_name
-from clusterqa.retrieval import HybridRetriever
+from clusterqa.retrieval import HybridRetriever, Retrieval
 from clusterqa.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
@@ -62,9 +62,15 @@ class Assistant:
         return cls(settings, index, embedder)
 
     def ask(self, question: str, region: str | None = None) -> Answer:
+        return self.ask_with_retrieval(question, region)[0]
+
+    def ask_with_retrieval(self, question: str, region: str | None = None,
+                           depth: int | None = None) -> tuple[Answer, Retrieval]:
+        """The answer and the ranked passages behind it (``depth`` of them; the answerer
+        reads the first ``answering.passages``). The eval runner scores both."""
         started = time.perf_counter()
         question = self._check(question, region)
-        retrieval = self.retriever.retrieve(question, region=region or None)
+        retrieval = self.retriever.retrieve(question, region=region or None, k=depth)
         t = time.perf_counter()
         answer = self.answerer.answer(question, retrieval, region=region or None)
         answer.timings_ms = {
@@ -72,7 +78,7 @@ class Assistant:
             "answer": round((time.perf_counter() - t) * 1000, 2),
             "total": round((time.perf_counter() - started) * 1000, 2),
         }
-        return answer
+        return answer, retrieval
 
     def stream_ask(self, question: str, region: str | None = None) -> Iterator[AnswerDelta]:
         """The answer sentence by sentence, then the whole answer with its citations."""

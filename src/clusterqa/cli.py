@@ -170,6 +170,82 @@ def _print_answer(answer) -> None:
     out.print()
 
 
+# --- eval -----------------------------------------------------------------------------------
+
+
+@app.command("eval")
+def eval_(
+    ctx: typer.Context,
+    region: Annotated[list[str] | None, typer.Option(help="Only cases of this region.")] = None,
+    category: Annotated[list[str] | None, typer.Option(help="Only cases of this category.")]
+    = None,
+    case: Annotated[list[str] | None, typer.Option(help="Only this case id (glob).")] = None,
+    compare: Annotated[str | None, typer.Option(
+        help="Also score another recipe side by side: 'naive' (plain llama-index).")] = None,
+    save_baseline: Annotated[bool, typer.Option(
+        help="Save this run as evals/baseline.json (the gate compares with it).")] = False,
+    ingest_first: Annotated[bool, typer.Option(
+        "--ingest/--no-ingest", help="Ingest what changed before the run.")] = True,
+) -> None:
+    """Run the eval set: ingest what changed, score every case, compare with the baseline.
+
+    Exits 1 when a case that passed in the baseline fails now, or a headline metric falls by
+    more than eval.tolerance.
+    """
+    from clusterqa.eval_report import LABELS, write_reports
+    from clusterqa.evalset import load_cases
+    from clusterqa.evaluation import baseline_payload, run_eval, select
+
+    settings = _settings(ctx)
+    if compare not in (None, "naive"):
+        raise ClusterQAError(f"--compare takes 'naive', not {compare!r}")
+    cases = load_cases(settings.eval.cases)
+    chosen = select(cases, region or (), category or (), case or ())
+    filters = ", ".join(f"{name}={','.join(v)}" for name, v in
+                        (("region", region), ("category", category), ("case", case)) if v)
+    if not chosen:
+        raise ClusterQAError(f"no eval case matches {filters}")
+    if save_baseline and filters:
+        raise ClusterQAError("--save-baseline records the whole set; drop the filters")
+    report = run_eval(settings, chosen, compare_naive=compare == "naive", ingest=ingest_first,
+                      filters=filters, progress=lambda msg: err.print(Text(msg, style="dim")))
+    paths = write_reports(report, settings.eval.reports_dir)
+
+    s, comp = report["summary"], report.get("comparison") or {}
+    deltas = comp.get("deltas", {})
+    naive = (report.get("naive") or {}).get("summary", {})
+    table = Table("metric", "now", "baseline", "change", *(["naive"] if naive else []))
+    for key, value in s.items():
+        if key == "cases":
+            continue
+        d = deltas.get(key, {})
+        change = d.get("delta")
+        style = "" if change is None or abs(change) < 5e-4 else ("green" if change > 0 else "red")
+        row = [LABELS.get(key, key), f"{value:.3f}",
+               f"{d['baseline']:.3f}" if d else "", Text(f"{change:+.3f}" if d else "", style)]
+        if naive:
+            row.append(f"{naive[key]:.3f}" if key in naive else "")
+        table.add_row(*row)
+    out.print(table)
+    out.print(f"{s['cases']} cases, {sum(r['passed'] for r in report['cases'])} passed; "
+              f"p50 {report['timings'].get('per_question_ms_p50')} ms a question")
+    if comp:
+        out.print(Text(f"pass -> fail: {', '.join(comp['to_fail']) or 'none'}",
+                       style="red" if comp["to_fail"] else ""))
+        out.print(Text(f"fail -> pass: {', '.join(comp['to_pass']) or 'none'}",
+                       style="green" if comp["to_pass"] else ""))
+    out.print(f"reports: {paths['markdown']}, {paths['json']}, {paths['chart']}")
+    if save_baseline:
+        settings.eval.baseline.parent.mkdir(parents=True, exist_ok=True)
+        settings.eval.baseline.write_text(json.dumps(baseline_payload(report), indent=1) + "\n")
+        out.print(f"baseline saved: {settings.eval.baseline}")
+        return
+    if report["verdict"] == "REGRESSION":
+        for reason in comp["regressions"]:
+            err.print(Text(f"REGRESSION: {reason}", style="bold red"))
+        raise typer.Exit(1)
+
+
 # --- sources --------------------------------------------------------------------------------
 
 
@@ -184,12 +260,13 @@ def sources(ctx: typer.Context) -> None:
     settings = _settings(ctx)
     manifest = Manifest(manifest_path(settings))
     docs = manifest.documents()
-    table = Table("id", "region", "title", "kind", "pages", "chunks", "ingested")
+    table = Table("region", "title", "kind", "pages", "chunks", "ingested")
+    table.add_column("id", no_wrap=True)
     for d in docs:
-        table.add_row(d.doc_id, d.region or "", d.metadata.get("title", ""),
-                      d.metadata.get("kind", ""), str(d.pages), str(len(d.chunk_ids)),
-                      d.ingested_at)
-    out.print(table)
+        table.add_row(d.region or "", d.metadata.get("title", ""), d.metadata.get("kind", ""),
+                      str(d.pages), str(len(d.chunk_ids)), d.ingested_at, d.doc_id)
+    # Piped output is not cut to 80 columns: ids must stay whole for `sources remove`.
+    out.print(table, width=None if out.is_terminal else 240)
     out.print(f"{len(docs)} documents, {sum(len(d.chunk_ids) for d in docs)} chunks")
 
 

@@ -25,7 +25,7 @@ HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
 DEFAULT_KIND = {".md": "note", ".markdown": "note", ".txt": "note", ".html": "article",
                 ".htm": "article", ".pdf": "report", ".docx": "report"}
-METADATA_FIELDS = ("title", "kind", "region", "publisher", "url", "date", "sources")
+METADATA_FIELDS = ("title", "kind", "region", "publisher", "url", "date", "sources", "examples")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
@@ -45,7 +45,8 @@ class Document:
     publisher: str | None = None
     url: str | None = None
     date: str | None = None
-    sources: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # a brief's own [S<n>] links, in order
+    examples: list[str] = field(default_factory=list)  # example questions for the chat
     pages: list[Page] = field(default_factory=list)
 
     @property
@@ -110,8 +111,7 @@ def load_file(
     if size == 0:
         raise LoadError(source, "empty file")
     if size > max_bytes:
-        raise LoadError(source, f"too large ({size / 2**20:.0f} MB; the limit is "
-                                f"{max_bytes / 2**20:.0f} MB)")
+        raise LoadError(source, f"too large ({size:,} bytes; the limit is {max_bytes:,} bytes)")
     data = path.read_bytes()
     try:
         front, pages, found = _parse(suffix, data, source)
@@ -143,16 +143,35 @@ def load_bytes(
                   default_title=_title_from_name(Path(name).stem), default_region=None)
 
 
+def drop_caption_lines(text: str, publisher: str | None) -> str:
+    """Remove stray credit lines ("The Northern Echo:" left where a photo was): a short line
+    ending in a colon that is the publisher's name or recurs in the text. Nothing else goes."""
+    lines = text.split("\n")
+    short = [ln.strip() for ln in lines
+             if ln.strip().endswith(":") and len(ln.split()) <= 4]
+    credits = {ln for ln in short if short.count(ln) >= 2}
+    if publisher:
+        credits.add(f"{publisher.strip()}:")
+    if not credits:
+        return text
+    kept = [ln for ln in lines if ln.strip() not in credits]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
 def _build(doc_id: str, source: str, suffix: str, pages: list[Page], meta: dict[str, Any],
            *, default_title: str, default_region: str | None) -> Document:
     # Front-matter keys beyond METADATA_FIELDS (e.g. "compiled") are allowed and ignored.
     meta = {k: v for k, v in meta.items() if k in METADATA_FIELDS and v not in (None, "")}
+    publisher = _str_or_none(meta.get("publisher"))
+    pages = [Page(p.number, drop_caption_lines(p.text, publisher)) for p in pages]
     pages = [p for p in pages if p.text.strip()]
     if not pages:
         raise LoadError(source, "no text found")
     sources = meta.get("sources") or []
-    if not isinstance(sources, list):
-        raise LoadError(source, "front matter 'sources' must be a list of links")
+    examples = meta.get("examples") or []
+    for name, value in (("sources", sources), ("examples", examples)):
+        if not isinstance(value, list):
+            raise LoadError(source, f"front matter '{name}' must be a list")
     return Document(
         doc_id=doc_id,
         source=source,
@@ -163,6 +182,7 @@ def _build(doc_id: str, source: str, suffix: str, pages: list[Page], meta: dict[
         url=_str_or_none(meta.get("url")),
         date=_str_or_none(meta.get("date")),
         sources=[str(s) for s in sources],
+        examples=[str(q) for q in examples],
         pages=pages,
     )
 
@@ -226,13 +246,15 @@ def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
 
 _MD_RULES = [
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images -> alt text
-    (re.compile(r"\[([^\]]+)\]\((?:[^)\s]+)(?:\s+\"[^\"]*\")?\)"), r"\1"),  # links -> text
+    # links -> text; the URL may hold one level of balanced parentheses (Wikipedia style)
+    (re.compile(r"\[([^\]]+)\]\((?:[^()\s]|\([^()\s]*\))+(?:\s+\"[^\"]*\")?\)"), r"\1"),
     (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # bold
     (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *em*
     (re.compile(r"`([^`\n]+)`"), r"\1"),  # inline code
 ]
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _MD_BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+_MD_ORDERED_NOT_ONE = re.compile(r"^\s*(?!0*1[.)])\d{1,3}[.)]\s+")
 _MD_RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
 
 
@@ -243,7 +265,19 @@ def markdown_to_text(md: str) -> str:
     what matters is that no sentence is lost and the markup does not reach the passages.
     """
     out: list[str] = []
+    block = ""  # "" after a blank line, heading or rule; "list" in a list; "text" in prose
     for line in md.splitlines():
+        # An ordered list only interrupts a paragraph when it starts at 1 (CommonMark): a
+        # wrapped line of prose beginning "450. Most..." is text, not a list item.
+        if block == "text" and _MD_ORDERED_NOT_ONE.match(line):
+            out.append(line)
+            continue
+        if not line.strip() or _MD_RULE.match(line) or _MD_HEADING.match(line):
+            block = ""
+        elif _MD_BULLET.match(line):
+            block = "list"
+        elif not block:
+            block = "text"
         if _MD_RULE.match(line):
             out.append("")
             continue

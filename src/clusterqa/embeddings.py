@@ -36,7 +36,8 @@ def create_embedder(settings: EmbeddingSettings) -> Embedder:
     if settings.backend == "fake":
         from clusterqa.testing import HashEmbedder
 
-        return HashEmbedder()
+        # Tests that kill an ingest midway slow the fake down to have a window to kill in.
+        return HashEmbedder(delay=float(os.environ.get("CLUSTERQA_FAKE_EMBED_DELAY", "0")))
     return SentenceTransformerEmbedder(settings)
 
 

@@ -28,14 +28,16 @@ from clusterqa.chunking import Chunk, Chunker
 from clusterqa.documents import Document, discover, load_file
 from clusterqa.embeddings import Embedder, create_embedder
 from clusterqa.errors import IngestLockedError, LoadError, StoreMismatchError
-from clusterqa.index import build_lexical, bm25_dir, manifest_path
+from clusterqa.index import bm25_dir, build_lexical, manifest_path
 from clusterqa.lexical import LexicalIndex
 from clusterqa.manifest import DocumentRecord, Manifest
 from clusterqa.settings import Settings
 from clusterqa.sources import SourceList, is_url, read_source_list
 from clusterqa.store import VectorStore
 
-EMBED_GROUP = 256  # chunks embedded per call: large batches sort by length and pad little
+# Documents are embedded in groups of about this many batches: large calls let the model sort
+# texts by length (little padding); each document still commits on its own.
+GROUP_BATCHES = 8
 
 
 @dataclass
@@ -125,6 +127,7 @@ class Ingestor:
             files, urls = self._targets(targets, source_list)
             self.progress.start(len(files) + len(urls))
             seen: set[str] = set()
+            group = self.settings.embedding.batch_size * GROUP_BATCHES
             pending: list[tuple[Document, list[Chunk], DocumentRecord | None]] = []
             for doc in self._load_all(files, urls, source_list, report):
                 if doc.doc_id in seen:
@@ -132,7 +135,7 @@ class Ingestor:
                 seen.add(doc.doc_id)
                 report.pages += len(doc.pages)
                 pending.extend(self._plan(doc, manifest, store, report))
-                if sum(len(c) for _, c, _ in pending) >= EMBED_GROUP:
+                if sum(len(c) for _, c, _ in pending) >= group:
                     self._write(pending, manifest, store, report)
                     pending = []
             self._write(pending, manifest, store, report)
@@ -284,8 +287,9 @@ class Ingestor:
             (report.updated if old is not None else report.added).append(doc.doc_id)
 
     def _embed(self, texts: Sequence[str], report: IngestReport) -> np.ndarray:
+        embedder = self.embedder  # loading the model is not embedding time
         started = time.perf_counter()
-        vectors = self.embedder.embed(list(texts))
+        vectors = embedder.embed(list(texts))
         seconds = time.perf_counter() - started
         report.embed_seconds += seconds
         self.progress.embedded(len(texts), seconds)

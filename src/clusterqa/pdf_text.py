@@ -12,6 +12,9 @@ from pypdf.errors import PdfReadError
 
 from clusterqa.errors import LoadError
 
+# /Title values PDF producers write when no title was set (reportlab: canvas, platypus).
+_PLACEHOLDER_TITLES = {"untitled", "(anonymous)", "anonymous", "untitled document"}
+
 
 def pdf_pages(data: bytes, source: str) -> tuple[dict[str, Any], list[tuple[int, str]]]:
     """Returns ({title} from the PDF's info, [(1-based page number, text), ...])."""
@@ -27,6 +30,8 @@ def pdf_pages(data: bytes, source: str) -> tuple[dict[str, Any], list[tuple[int,
                 raise LoadError(source, "PDF needs a password to open; skipped")
         texts = [page.extract_text() or "" for page in reader.pages]
         title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+        if title is not None and str(title).strip().lower() in _PLACEHOLDER_TITLES:
+            title = None  # written by a tool when nobody set a title: use the file name
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
@@ -39,9 +44,18 @@ def pdf_pages(data: bytes, source: str) -> tuple[dict[str, Any], list[tuple[int,
     return found, [(i, t) for i, t in enumerate(texts, start=1)]
 
 
+_PAGE_NUMBER = re.compile(r"\b(?:page|p\.|pg\.?)\s*\d+|^\W*\d+(?:\s*(?:of|/)\s*\d+)?\W*$")
+
+
 def _line_key(line: str) -> str:
     # Page numbers vary from page to page; "Page 3 of 9" and "Page 4 of 9" are one footer.
-    return re.sub(r"\d+", "#", line.strip().lower())
+    # Only short lines and page-number lines are compared without their digits: a sentence
+    # that differs from page to page only in its figures ("In 2021 ... 1,200 people") is
+    # content, not a running footer.
+    line = line.strip().lower()
+    if len(line.split()) <= 4 or _PAGE_NUMBER.search(line):
+        return re.sub(r"\d+", "#", line)
+    return line
 
 
 def strip_repeated_lines(pages: list[str], edge: int = 3, min_share: float = 0.5) -> list[str]:

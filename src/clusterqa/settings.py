@@ -72,9 +72,13 @@ class AnsweringSettings(_Section):
     backend: Literal["extractive"] = "extractive"
     max_sentences: int = Field(3, ge=1, le=10)
     # How many retrieved passages the answerer reads sentences from.
-    passages: int = Field(5, ge=1, le=50)
+    passages: int = Field(8, ge=1, le=50)
     # Below this support score no sentence counts as an answer and the assistant abstains.
-    min_support: float = Field(0.45, ge=0, le=1)
+    min_support: float = Field(0.4, ge=0, le=1)
+    # Sentences within this much of the best one's support may join the answer; lists and
+    # compound questions ("who founded X, and when?") reach further.
+    spread: float = Field(0.12, ge=0, le=1)
+    broad_spread: float = Field(0.3, ge=0, le=1)
     # Passages shown when abstaining.
     nearest_on_abstain: int = Field(3, ge=0, le=10)
 
@@ -84,6 +88,16 @@ class ServerSettings(_Section):
     port: int = Field(7860, ge=1, le=65535)
     username: str | None = None
     password: SecretStr | None = None
+
+
+class EvalSettings(_Section):
+    cases: Path = Path("evals/cases.yaml")
+    baseline: Path = Path("evals/baseline.json")
+    reports_dir: Path = Path("evals/reports")
+    # A headline metric may drop this much against the baseline before the gate fails.
+    tolerance: float = Field(0.02, ge=0, le=1)
+    # How many ranked passages retrieval metrics look at (nDCG@10, MRR@10).
+    depth: int = Field(10, ge=5, le=100)
 
 
 class Settings(BaseSettings):
@@ -105,6 +119,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answering: AnsweringSettings = AnsweringSettings()
     server: ServerSettings = ServerSettings()
+    eval: EvalSettings = EvalSettings()
 
     @classmethod
     def settings_customise_sources(

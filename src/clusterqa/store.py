@@ -49,7 +49,9 @@ class VectorStore:
                 from chromadb.api.shared_system_client import SharedSystemClient
 
                 SharedSystemClient.clear_system_cache()
-            path = self._settings.chroma_dir
+            # Absolute: Chroma caches clients per path string, and a relative one would alias
+            # two stores when the working directory changes.
+            path = self._settings.chroma_dir.resolve()
             path.mkdir(parents=True, exist_ok=True)
             self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         # embedding_function=None: we always pass vectors, and Chroma's default function

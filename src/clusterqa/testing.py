@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,8 +18,9 @@ import numpy as np
 class HashEmbedder:
     name = "fake-hash"
 
-    def __init__(self, dimension: int = 64) -> None:
+    def __init__(self, dimension: int = 64, delay: float = 0.0) -> None:
         self.dimension = dimension
+        self.delay = delay  # seconds per call, to simulate a slow model
         self._cache: dict[str, np.ndarray] = {}
 
     def _word(self, word: str) -> np.ndarray:
@@ -30,6 +32,8 @@ class HashEmbedder:
         return vec
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self.delay:
+            time.sleep(self.delay)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i, text in enumerate(texts):
             for word in re.findall(r"\w+", text.lower()):

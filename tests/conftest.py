@@ -1,0 +1,83 @@
+"""Shared fixtures. Every test gets its own data dir; nothing touches the repo's .clusterqa/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+from clusterqa.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No CLUSTERQA_* variable or clusterqa.toml from the developer's shell leaks in."""
+    for key in list(os.environ):
+        if key.startswith("CLUSTERQA_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+def make_settings(tmp_path: Path, *, fake: bool = True, corpus: Path | None = None,
+                  **overrides) -> Settings:
+    data = {"data_dir": tmp_path / "data", "corpus_dir": corpus or tmp_path / "corpus",
+            "sources_file": tmp_path / "no-sources.yaml", **overrides}
+    if fake:
+        data.setdefault("embedding", {"backend": "fake"})
+    return Settings.load(**data)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A copy of the shipped corpus the test may change."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path, corpus_copy: Path) -> Settings:
+    """The shipped corpus, the deterministic hash embedder, a real Chroma on disk."""
+    return make_settings(tmp_path, corpus=corpus_copy)
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The real MiniLM model, loaded once for the whole session."""
+    from clusterqa.embeddings import SentenceTransformerEmbedder
+    from clusterqa.settings import EmbeddingSettings
+
+    return SentenceTransformerEmbedder(EmbeddingSettings())
+
+
+@pytest.fixture(scope="session")
+def real_store(tmp_path_factory: pytest.TempPathFactory, real_embedder):
+    """The shipped corpus ingested once with the real model into a real on-disk Chroma."""
+    from clusterqa.ingestion import Ingestor
+
+    root = tmp_path_factory.mktemp("real")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings = Settings.load(data_dir=root / "data", corpus_dir=corpus,
+                             sources_file=root / "none.yaml")
+    report = Ingestor(settings, embedder=real_embedder).ingest([corpus])
+    assert report.ok, report.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def real_assistant(real_store, real_embedder):
+    from clusterqa.assistant import Assistant
+
+    assistant = Assistant.from_settings(real_store, embedder=real_embedder)
+    yield assistant
+    assistant.close()

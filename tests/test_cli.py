@@ -1,0 +1,90 @@
+"""The command line: thin over the library, JSON Lines for scripts, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clusterqa.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project folder with the corpus and a settings file choosing the fake embedder."""
+    (tmp_path / "clusterqa.toml").write_text('[embedding]\nbackend = "fake"\n')
+    return tmp_path
+
+
+def test_ingest_then_ask_json_lines(cli_env: Path) -> None:
+    """Several questions, one JSON object per line with exactly the documented fields."""
+    result = runner.invoke(app, ["ingest"])
+    assert result.exit_code == 0, result.output
+    assert "5 added" in result.output
+    again = runner.invoke(app, ["ingest"])
+    assert "nothing to embed" in again.output
+    result = runner.invoke(app, ["ask", "--json", "Who acquired Kontainers?",
+                                 "What is Zorblax's revenue?"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [d["question"] for d in lines] == ["Who acquired Kontainers?",
+                                             "What is Zorblax's revenue?"]
+    assert lines[1]["abstained"] is True
+    for d in lines:
+        assert set(d) == {"question", "answer", "abstained", "citations", "timings_ms"}
+
+
+def test_ask_reads_questions_from_stdin(cli_env: Path) -> None:
+    runner.invoke(app, ["ingest"])
+    result = runner.invoke(app, ["ask", "--json", "-"],
+                           input="Who acquired Kontainers?\n\nWho founded Skyscanner?\n")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_human_output_shows_sources(cli_env: Path) -> None:
+    runner.invoke(app, ["ingest"])
+    result = runner.invoke(app, ["ask", "Who founded Skyscanner?"])
+    assert "Sources:" in result.stdout and "[1]" in result.stdout
+    listing = runner.invoke(app, ["sources"])
+    assert "scotland/scotland-brief.md" in listing.stdout and "5 documents" in listing.stdout
+
+
+def test_sources_remove(cli_env: Path) -> None:
+    runner.invoke(app, ["ingest"])
+    result = runner.invoke(app, ["sources", "remove", "scotland/scotland-brief.md"])
+    assert result.exit_code == 0 and "removed" in result.stdout
+    assert "4 documents" in runner.invoke(app, ["sources"]).stdout
+
+
+def run_cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "clusterqa.cli", *args], cwd=cwd, text=True,
+                          capture_output=True, input=stdin, timeout=120)
+
+
+def test_errors_are_one_line_not_a_traceback(cli_env: Path) -> None:
+    """Unknown region, nothing ingested, a failed file: one clear line, a non-zero status."""
+    empty = run_cli("ask", "anything", cwd=cli_env)
+    assert empty.returncode == 2
+    assert empty.stderr.strip().startswith("error: nothing is ingested")
+    assert "Traceback" not in empty.stderr and len(empty.stderr.strip().splitlines()) == 1
+    assert run_cli("ingest", cwd=cli_env).returncode == 0
+    bad = run_cli("ask", "--region", "atlantis", "x", cwd=cli_env)
+    assert bad.returncode == 2 and "unknown region 'atlantis'" in bad.stderr
+    (cli_env / "corpus" / "scotland" / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
+    failed = run_cli("ingest", cwd=cli_env)
+    assert failed.returncode == 1
+    assert "failed: " in failed.stderr and "broken.txt" in failed.stderr
+    assert "1 failed" in failed.stdout
+
+
+def test_bad_settings_name_the_field(cli_env: Path) -> None:
+    (cli_env / "clusterqa.toml").write_text("[retrieval]\ntop_k = -1\n")
+    result = run_cli("ask", "x", cwd=cli_env)
+    assert result.returncode == 2 and "top_k" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,91 @@
+"""The eval gate, run for real: passes against the committed baseline, fails when retrieval
+is broken on purpose and names the cases that flipped."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clusterqa.cli import app
+from clusterqa.eval_report import markdown
+from clusterqa.evaluation import compare
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+@pytest.fixture
+def project(tmp_path: Path, real_store) -> Path:
+    """Settings pointing at the session's real store, with the repo's cases and baseline."""
+    evals = tmp_path / "evals"
+    evals.mkdir()
+    shutil.copy(REPO / "evals" / "cases.yaml", evals / "cases.yaml")
+    shutil.copy(REPO / "evals" / "baseline.json", evals / "baseline.json")
+    (tmp_path / "clusterqa.toml").write_text(
+        f'data_dir = "{real_store.data_dir}"\ncorpus_dir = "{real_store.corpus_dir}"\n'
+        f'sources_file = "{tmp_path / "none.yaml"}"\n')
+    return tmp_path
+
+
+def test_gate_passes_against_the_committed_baseline(project: Path) -> None:
+    result = runner.invoke(app, ["eval", "--no-ingest"])
+    assert result.exit_code == 0, result.output
+    assert "pass -> fail: none" in result.output
+    report = json.loads((project / "evals" / "reports" / "report.json").read_text())
+    assert report["verdict"] == "ok"
+    for name in ("report.md", "report.json", "report.png"):
+        assert (project / "evals" / "reports" / name).stat().st_size > 0
+
+
+def test_gate_fails_when_bm25_is_turned_off(project: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CLUSTERQA_RETRIEVAL__BM25", "false")
+    result = runner.invoke(app, ["eval", "--no-ingest"])
+    assert result.exit_code == 1
+    report = json.loads((project / "evals" / "reports" / "report.json").read_text())
+    flipped = report["comparison"]["to_fail"]
+    assert flipped, "some case must flip"
+    assert f"pass -> fail: {', '.join(flipped)}" in result.output
+    assert "REGRESSION" in result.output
+
+
+def test_filters_select_cases(project: Path) -> None:
+    result = runner.invoke(app, ["eval", "--no-ingest", "--region", "scotland",
+                                 "--category", "numbers"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((project / "evals" / "reports" / "report.json").read_text())
+    assert report["cases"] and all(c["region"] == "scotland" and c["category"] == "numbers"
+                                   for c in report["cases"])
+    nothing = runner.invoke(app, ["eval", "--no-ingest", "--case", "no-such-*"])
+    assert "no eval case matches case=no-such-*" in str(nothing.exception)
+
+
+def test_comparison_logic_by_hand() -> None:
+    """A case that passed and now fails is a regression; a metric within tolerance is not."""
+    from clusterqa.evaluation import CaseResult
+
+    def row(cid: str, passed: bool, hit: float) -> CaseResult:
+        return CaseResult(cid, "q", "r", "lookup", True, "a", False, passed, [],
+                          {"hit@5": hit, "abstention_correct": 1.0}, 1.0)
+
+    baseline = {"cases": {"a": {"passed": True, "metrics": {"hit@5": 1.0}},
+                          "b": {"passed": False, "metrics": {"hit@5": 1.0}}}}
+    comp = compare([row("a", False, 1.0), row("b", True, 1.0), row("c", True, 1.0)], baseline,
+                   tolerance=0.02)
+    assert comp.to_fail == ["a"] and comp.to_pass == ["b"] and comp.new == ["c"]
+    assert comp.failed
+    steady = compare([row("a", True, 0.99), row("b", False, 0.99)], baseline, tolerance=0.02)
+    assert not steady.failed
+    dropped = compare([row("a", True, 0.5), row("b", False, 0.5)], baseline, tolerance=0.02)
+    assert dropped.failed and "hit@5" in dropped.regressions[0]
+
+
+def test_report_markdown_shows_both_recipes() -> None:
+    report = json.loads((REPO / "evals" / "reports" / "report.json").read_text())
+    text = markdown(report)
+    assert "plain llama-index recipe" in text and "## By region" in text
+    assert report["naive"]["summary"]["hit@5"] < report["summary"]["hit@5"]

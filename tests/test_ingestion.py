@@ -1,0 +1,221 @@
+"""Ingestion against a real Chroma on disk (fake embedder): incremental, exact, crash-safe."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from clusterqa.documents import load_file
+from clusterqa.errors import IngestLockedError, StoreMismatchError
+from clusterqa.index import bm25_dir, manifest_path
+from clusterqa.ingestion import Ingestor
+from clusterqa.lexical import LexicalIndex
+from clusterqa.manifest import Manifest
+from clusterqa.settings import Settings
+from clusterqa.store import VectorStore
+from tests.conftest import make_settings
+
+
+def state(settings: Settings) -> dict:
+    """Everything that must agree: manifest, Chroma and BM25 ids."""
+    manifest = Manifest(manifest_path(settings))
+    try:
+        committed = manifest.chunk_ids()
+        docs = manifest.documents()
+        version = manifest.version
+    finally:
+        manifest.close()
+    saved = LexicalIndex.load(bm25_dir(settings))
+    return {"manifest": committed, "docs": docs, "version": version,
+            "chroma": VectorStore(settings).ids(),
+            "bm25": set(saved[0].ids) if saved else None,
+            "bm25_version": saved[1] if saved else None}
+
+
+def assert_consistent(settings: Settings) -> dict:
+    s = state(settings)
+    assert s["chroma"] == s["manifest"], "Chroma and the manifest disagree"
+    assert s["bm25"] == s["manifest"] and s["bm25_version"] == s["version"], "BM25 is stale"
+    for doc in s["docs"]:
+        assert doc.chunk_ids, f"{doc.doc_id} has no chunks"
+    return s
+
+
+def test_ingesting_twice_changes_nothing(fake_settings) -> None:
+    """Same chunk count and ids; the second run embeds nothing and says so."""
+    first = Ingestor(fake_settings).ingest()
+    before = assert_consistent(fake_settings)
+    assert first.ok and len(first.added) == 5 and first.chunks_embedded > 0
+    again = Ingestor(fake_settings).ingest()
+    after = assert_consistent(fake_settings)
+    assert again.chunks_embedded == 0 and not again.changed
+    assert len(again.unchanged) == 5
+    assert after["manifest"] == before["manifest"]
+    assert after["version"] == before["version"]
+
+
+def test_a_changed_document_leaves_no_stale_chunk(fake_settings, corpus_copy: Path) -> None:
+    """Only the changed chunks are embedded; the old ones are gone from Chroma and BM25."""
+    Ingestor(fake_settings).ingest()
+    before = state(fake_settings)
+    path = corpus_copy / "scotland" / "scotland-brief.md"
+    path.write_text(path.read_text().replace("in 2003 by Gareth Williams",
+                                             "in 2003 by Gareth Williams (EDITED)"))
+    report = Ingestor(fake_settings).ingest()
+    after = assert_consistent(fake_settings)
+    assert report.updated == ["scotland/scotland-brief.md"]
+    assert 0 < report.chunks_embedded <= 3 and report.chunks_reused > 0
+    gone = before["manifest"] - after["manifest"]
+    assert gone and not (gone & after["chroma"]) and not (gone & after["bm25"])
+    texts = [c.text for c in Manifest(manifest_path(fake_settings)).chunks()]
+    assert any("(EDITED)" in t for t in texts)
+
+
+def test_front_matter_change_updates_metadata_without_embedding(fake_settings,
+                                                                corpus_copy: Path) -> None:
+    Ingestor(fake_settings).ingest()
+    path = corpus_copy / "scotland" / "scotland-brief.md"
+    path.write_text(path.read_text().replace("region: scotland", "region: alba", 1))
+    report = Ingestor(fake_settings).ingest()
+    assert report.metadata_only == ["scotland/scotland-brief.md"]
+    assert report.chunks_embedded == 0
+    s = assert_consistent(fake_settings)
+    doc = next(d for d in s["docs"] if d.doc_id == "scotland/scotland-brief.md")
+    assert doc.region == "alba"
+    from clusterqa.assistant import Assistant
+
+    assistant = Assistant.from_settings(fake_settings)
+    hits = assistant.retriever.retrieve("Skyscanner", region="alba").hits
+    assert hits and all(assistant.index.chunks[h.chunk_id].doc_id == doc.doc_id for h in hits)
+
+
+def test_prune_and_remove(fake_settings, corpus_copy: Path) -> None:
+    """--prune drops documents whose files are gone; remove drops one everywhere."""
+    Ingestor(fake_settings).ingest()
+    (corpus_copy / "scotland" / "scotland-brief.md").unlink()
+    kept = Ingestor(fake_settings).ingest()
+    assert not kept.removed  # without --prune nothing is removed
+    pruned = Ingestor(fake_settings).ingest(prune=True)
+    assert pruned.removed == ["scotland/scotland-brief.md"]
+    assert Ingestor(fake_settings).remove("northern-ireland/northern-ireland-brief.md")
+    assert not Ingestor(fake_settings).remove("no/such.md")
+    s = assert_consistent(fake_settings)
+    assert {d.doc_id for d in s["docs"]} == {
+        "north-east/north-east-brief.md", "north-east/northern-echo-12-clusters-launch.md",
+        "yorkshire-humber/yorkshire-humber-brief.md"}
+
+
+def test_bad_files_are_reported_and_the_rest_ingests(fake_settings, corpus_copy: Path) -> None:
+    (corpus_copy / "scotland" / "empty.md").write_text("")
+    (corpus_copy / "scotland" / "binary.txt").write_bytes(b"\x00\x01\x02 not text")
+    (corpus_copy / "scotland" / "latin1.txt").write_bytes(b"caf\xe9 society")
+    (corpus_copy / "scotland" / "slides.pptx").write_bytes(b"PK\x03\x04")
+    report = Ingestor(fake_settings).ingest()
+    assert len(report.added) == 5 and not report.ok
+    reasons = {Path(f.source).name: f.reason for f in report.failed}
+    assert set(reasons) == {"empty.md", "binary.txt", "latin1.txt", "slides.pptx"}
+    assert "empty" in reasons["empty.md"] and "binary" in reasons["binary.txt"]
+    assert "UTF-8" in reasons["latin1.txt"] and "unsupported" in reasons["slides.pptx"]
+    assert_consistent(fake_settings)
+
+
+def test_second_writer_is_refused(fake_settings) -> None:
+    """Two ingests at once: the second gets a clear message, the store is untouched."""
+    import filelock
+
+    lock = filelock.FileLock(fake_settings.data_dir / "ingest.lock")
+    fake_settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with lock, pytest.raises(IngestLockedError, match="another ingest is already running"):
+        Ingestor(fake_settings).ingest()
+
+
+def test_a_store_built_with_another_model_is_refused(fake_settings) -> None:
+    Ingestor(fake_settings).ingest()
+    other = fake_settings.model_copy(update={"embedding": fake_settings.embedding.model_copy(
+        update={"backend": "sentence-transformers"})})
+    with pytest.raises(StoreMismatchError, match="embedded with 'fake-hash'"):
+        Ingestor(other).ingest()
+
+
+def test_recovery_removes_orphans_and_restores_missing_vectors(fake_settings) -> None:
+    """What an interrupted run can leave behind is repaired by the next run."""
+    import numpy as np
+
+    Ingestor(fake_settings).ingest()
+    store = VectorStore(fake_settings)
+    store.upsert(["orphan-id"], np.ones((1, 64), dtype=np.float32), [{"region": "x"}], ["x"])
+    victim = sorted(state(fake_settings)["manifest"])[0]
+    store.delete([victim])
+    report = Ingestor(fake_settings).ingest()
+    assert report.recovered_orphans == 1 and report.recovered_missing == 1
+    assert_consistent(fake_settings)
+
+
+# --- killed at any point -----------------------------------------------------------------
+
+SCRIPT = """
+import sys
+from pathlib import Path
+from clusterqa.ingestion import Ingestor
+from clusterqa.settings import Settings
+s = Settings.load(data_dir=sys.argv[1], corpus_dir=sys.argv[2], sources_file="none.yaml",
+                  embedding={"backend": "fake", "batch_size": 2})
+Ingestor(s).ingest()
+"""
+
+
+def make_corpus(root: Path, version: int, docs: int = 24) -> None:
+    for i in range(docs):
+        region = ["north", "south", "east"][i % 3]
+        path = root / region / f"doc-{i}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Every other document changes between versions, so reruns replace chunks.
+        v = version if i % 2 else 1
+        body = "\n\n".join(f"Firm {i}-{j} in {region} grew {v * j}% in version {v}."
+                           for j in range(12))
+        path.write_text(f"---\ntitle: Doc {i}\n---\n{body}\n")
+
+
+@pytest.mark.slow
+def test_killed_ingest_leaves_a_consistent_store(tmp_path: Path) -> None:
+    """SIGKILL an ingest at random moments, many times, changing the corpus in between: after
+    each rerun every manifest entry has all its chunks in Chroma and BM25, with no orphans and
+    no duplicates."""
+    corpus = tmp_path / "corpus"
+    data = tmp_path / "data"
+    env = {**os.environ, "CLUSTERQA_FAKE_EMBED_DELAY": "0.05", "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH", "")])}
+    rng = random.Random(7)
+    settings = make_settings(tmp_path, corpus=corpus, data_dir=data,
+                             embedding={"backend": "fake", "batch_size": 2})
+    kills = 0
+    for version in range(1, 7):
+        make_corpus(corpus, version)
+        proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(data), str(corpus)],
+                                env=env, cwd=tmp_path)
+        time.sleep(rng.uniform(2.0, 6.0))  # imports take ~2 s; then ingest is under way
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        rerun = subprocess.run([sys.executable, "-c", SCRIPT, str(data), str(corpus)],
+                               env=env, cwd=tmp_path, timeout=300)
+        assert rerun.returncode == 0
+        s = assert_consistent(settings)
+        assert len(s["docs"]) == 24
+        manifest = Manifest(manifest_path(settings))
+        texts = [c.text for c in manifest.chunks()]
+        manifest.close()
+        assert len(texts) == len(set(texts)), "duplicate chunks"
+        # The store holds exactly the current files.
+        current = {f"{p.parent.name}/{p.name}": load_file(p, corpus_dir=corpus).content_hash
+                   for p in corpus.rglob("*.md")}
+        assert {d.doc_id: d.content_hash for d in s["docs"]} == current
+    assert kills >= 3, "the ingest finished before it could be killed; raise the delay"

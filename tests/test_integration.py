@@ -1,0 +1,92 @@
+"""End to end with the real MiniLM model and a real Chroma on disk: ingest -> ask."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from clusterqa import metrics
+from clusterqa.assistant import Assistant
+from clusterqa.ingestion import Ingestor
+from clusterqa.settings import Settings
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.slow
+
+
+def check_citations(answer) -> None:
+    passages = {c.n: c.text for c in answer.citations}
+    assert metrics.citation_validity(answer.text, set(passages)) == 1.0
+    assert metrics.citation_precision(answer.text, passages) == 1.0
+
+
+def test_teesside_games_names_double_eleven(real_assistant) -> None:
+    answer = real_assistant.ask("which Teesside firms make games?")
+    assert not answer.abstained
+    assert "Double Eleven" in answer.text
+    cited = [c for c in answer.citations if "Double Eleven" in c.text]
+    assert cited, "a passage about Double Eleven is cited"
+    check_citations(answer)
+
+
+def test_kontainers_buyers(real_assistant) -> None:
+    answer = real_assistant.ask("Who acquired Kontainers?")
+    assert not answer.abstained
+    assert any(re.search(r"Kontainers and Moltin.*Canadian-based companies", c.text, re.S)
+               for c in answer.citations)
+    assert "Canadian-based" in answer.text
+    check_citations(answer)
+
+
+def test_sopost_revenue_abstains(real_assistant) -> None:
+    answer = real_assistant.ask("What is SoPost's annual revenue?")
+    assert answer.abstained
+    assert answer.text.startswith("The reports don't say")
+    assert answer.citations  # the nearest passages are still shown
+
+
+def test_hybrid_ranks_the_kontainers_passage_first(real_assistant) -> None:
+    """The passage naming Kontainers leads the fused ranking, found by both rankers."""
+    hit = real_assistant.retriever.retrieve("Who acquired Kontainers?", k=1).hits[0]
+    assert "Kontainers" in real_assistant.index.chunks[hit.chunk_id].text
+    assert set(hit.ranks) == {"dense", "bm25"}
+
+
+def test_ingesting_again_keeps_the_same_chunks(real_store, real_embedder) -> None:
+    from clusterqa.index import manifest_path
+    from clusterqa.manifest import Manifest
+
+    before = Manifest(manifest_path(real_store)).chunk_ids()
+    report = Ingestor(real_store, embedder=real_embedder).ingest([real_store.corpus_dir])
+    after = Manifest(manifest_path(real_store)).chunk_ids()
+    assert report.chunks_embedded == 0 and after == before
+
+
+def test_html_with_a_script_is_ingested_as_text(tmp_path: Path, real_embedder) -> None:
+    """The article text is ingested and answerable; the script's code never is."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    page = corpus / "north-east" / "acme-robotics.html"
+    page.write_text(
+        "<html><head><title>Acme Robotics opens in Gateshead</title>"
+        "<script>window.pwned = 1; document.write('INJECTED')</script></head><body>"
+        "<nav><a href='/'>Home</a> | <a href='/news'>News</a></nav>"
+        "<article><h1>Acme Robotics opens in Gateshead</h1>"
+        "<p>Acme Robotics, a warehouse automation startup, opened a Gateshead office with 45 "
+        "engineers in March 2024.</p><script>alert('pwned')</script>"
+        "<p>The company was founded by Priya Shah, a former Sage engineer.</p></article>"
+        "</body></html>")
+    settings = Settings.load(data_dir=tmp_path / "data", corpus_dir=corpus,
+                             sources_file=tmp_path / "none.yaml")
+    report = Ingestor(settings, embedder=real_embedder).ingest()
+    assert report.ok and "north-east/acme-robotics.html" in report.added
+    assistant = Assistant.from_settings(settings, embedder=real_embedder)
+    answer = assistant.ask("Who founded Acme Robotics?")
+    assert not answer.abstained and "Priya Shah" in answer.text
+    stored = " ".join(c.text for c in assistant.index.chunks.values())
+    assert "pwned" not in stored and "INJECTED" not in stored and "Home | News" not in stored
+    card = next(c for c in answer.citations if c.doc_id == "north-east/acme-robotics.html")
+    assert card.title == "Acme Robotics opens in Gateshead" and card.kind == "article"
