@@ -219,3 +219,87 @@ def test_killed_ingest_leaves_a_consistent_store(tmp_path: Path) -> None:
                    for p in corpus.rglob("*.md")}
         assert {d.doc_id: d.content_hash for d in s["docs"]} == current
     assert kills >= 3, "the ingest finished before it could be killed; raise the delay"
+
+
+# --- readers during an ingest, and web pages -------------------------------------------------
+
+
+@pytest.mark.slow
+def test_readers_see_old_or_new_never_a_mixture(tmp_path: Path) -> None:
+    """While another process re-ingests a changed document, every answer's passages come from
+    one version of it; afterwards the reader sees the new version without reopening."""
+    from clusterqa.assistant import Assistant
+
+    corpus = tmp_path / "corpus"
+    data = tmp_path / "data"
+    doc = corpus / "north" / "report.md"
+    doc.parent.mkdir(parents=True)
+
+    def write(marker: str) -> None:
+        doc.write_text("\n\n".join(f"Firm {j} reports {marker} growth in the north, and "
+                                   f"{marker} figures for year {j}." for j in range(60)))
+
+    settings = make_settings(tmp_path, corpus=corpus, data_dir=data,
+                             embedding={"backend": "fake", "batch_size": 2})
+    write("alpha")
+    Ingestor(settings).ingest()
+    reader = Assistant.from_settings(settings)
+    write("omega")
+    env = {**os.environ, "CLUSTERQA_FAKE_EMBED_DELAY": "0.2"}
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(data), str(corpus)], env=env,
+                            cwd=tmp_path)
+    seen: set[str] = set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        _, retrieval = reader.ask_with_retrieval("firm growth figures", depth=30)
+        texts = [retrieval.view.chunks[h.chunk_id].text for h in retrieval.hits]
+        markers = {m for t in texts for m in ("alpha", "omega") if m in t}
+        assert len(markers) == 1, f"mixed versions in one answer: {markers}"
+        seen |= markers
+        if proc.poll() is not None and "omega" in markers:
+            break
+        time.sleep(0.05)
+    assert proc.wait() == 0
+    assert seen == {"alpha", "omega"}
+
+
+def test_ingest_a_web_page_over_http(fake_settings, tmp_path: Path) -> None:
+    """A URL is fetched, its main text ingested, and the URL becomes the citation link."""
+    import http.server
+    import threading
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "news.html").write_text(
+        "<html><head><title>Hull startup raises funds</title></head><body>"
+        "<nav>Home | Sport | Weather</nav><div class='cookie'>We use cookies.</div>"
+        "<article><p>Humber Robotics, a Hull startup, raised £2m from local investors in "
+        "2024 to build warehouse robots for the port.</p>"
+        "<script>window.pwned = 1</script></article></body></html>")
+    (site / "missing-type").write_bytes(b"\x89PNG\r\n")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=str(site), **kw)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        report = Ingestor(fake_settings).ingest([f"{base}/news.html", f"{base}/gone.html",
+                                                 f"{base}/missing-type"])
+    finally:
+        server.shutdown()
+    assert report.added == [f"{base}/news.html"]
+    reasons = {f.source: f.reason for f in report.failed}
+    assert "HTTP 404" in reasons[f"{base}/gone.html"]
+    assert f"{base}/missing-type" in reasons
+    from clusterqa.assistant import Assistant
+
+    answer = Assistant.from_settings(fake_settings).ask("How much did Humber Robotics raise?")
+    card = next(c for c in answer.citations if c.doc_id == f"{base}/news.html")
+    assert card.url == card.source == f"{base}/news.html"
+    assert "£2m" in card.text and "pwned" not in card.text and "cookies" not in card.text

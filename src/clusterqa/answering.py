@@ -30,7 +30,7 @@ import numpy as np
 
 from clusterqa.chunking import sentence_spans
 from clusterqa.embeddings import Embedder
-from clusterqa.index import CorpusIndex
+from clusterqa.index import CorpusView
 from clusterqa.lexical import tokenize
 from clusterqa.question import NAME, Part, QuestionProfile, Term, answer_kinds, profile
 from clusterqa.retrieval import Hit, Retrieval
@@ -128,9 +128,7 @@ def _match(term: Term, tokens: frozenset[str]) -> bool:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, index: CorpusIndex, embedder: Embedder | None,
-                 settings: AnsweringSettings) -> None:
-        self.index = index
+    def __init__(self, embedder: Embedder | None, settings: AnsweringSettings) -> None:
         self.embedder = embedder
         self.settings = settings
         self._sentence_cache: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
@@ -138,20 +136,21 @@ class ExtractiveAnswerer:
     def answer(self, question: str, retrieval: Retrieval, region: str | None = None) -> Answer:
         hits = retrieval.hits[: self.settings.passages]
         prof = profile(question)
-        candidates = self._candidates(hits)
+        view = retrieval.view
+        candidates = self._candidates(view, hits)
         self._score(candidates, prof, retrieval)
         chosen = self._choose(candidates, prof)
         if not chosen:
-            return self._abstain(question, hits, candidates, region)
-        return self._compose(question, hits, candidates, chosen, region)
+            return self._abstain(view, question, hits, candidates, region)
+        return self._compose(view, question, hits, candidates, chosen, region)
 
     # --- candidates -----------------------------------------------------------------------
 
-    def _candidates(self, hits: Sequence[Hit]) -> list[Candidate]:
+    def _candidates(self, view: CorpusView, hits: Sequence[Hit]) -> list[Candidate]:
         out: list[Candidate] = []
         for i, hit in enumerate(hits):
-            chunk = self.index.chunks[hit.chunk_id]
-            doc = self.index.documents.get(chunk.doc_id)
+            chunk = view.chunks[hit.chunk_id]
+            doc = view.documents.get(chunk.doc_id)
             title = frozenset(tokenize(doc.metadata.get("title", ""))) if doc else frozenset()
             heading: frozenset[str] = frozenset()
             label: frozenset[str] = frozenset()
@@ -279,8 +278,9 @@ class ExtractiveAnswerer:
             names |= new_names
         return chosen
 
-    def _compose(self, question: str, hits: Sequence[Hit], candidates: list[Candidate],
-                 chosen: list[Candidate], region: str | None) -> Answer:
+    def _compose(self, view: CorpusView, question: str, hits: Sequence[Hit],
+                 candidates: list[Candidate], chosen: list[Candidate], region: str | None
+                 ) -> Answer:
         numbers: dict[int, int] = {}
         quoted: list[Candidate] = []
         for cand in chosen:
@@ -296,25 +296,26 @@ class ExtractiveAnswerer:
             n = numbers.setdefault(cand.hit_index, len(numbers) + 1)
             sentences.append((_terminate(clean_sentence(cand.text)), n))
         text = " ".join(f"{s} [{n}]" for s, n in sentences)
-        citations = [self._citation(n, hits[i], candidates,
+        citations = [self._citation(view, n, hits[i], candidates,
                                     [c for c in quoted if c.hit_index == i])
                      for i, n in sorted(numbers.items(), key=lambda kv: kv[1])]
         return Answer(question, text, False, citations, region, sentences=sentences)
 
-    def _abstain(self, question: str, hits: Sequence[Hit], candidates: list[Candidate],
-                 region: str | None) -> Answer:
+    def _abstain(self, view: CorpusView, question: str, hits: Sequence[Hit],
+                 candidates: list[Candidate], region: str | None) -> Answer:
         nearest = hits[: self.settings.nearest_on_abstain]
-        citations = [self._citation(n, hit, candidates, [])
+        citations = [self._citation(view, n, hit, candidates, [])
                      for n, hit in enumerate(nearest, start=1)]
         text = ABSTAIN_TEXT if hits else "The reports don't say: no document matches this."
         if region:
             text = text.replace("the ingested documents", f"the {region} documents")
         return Answer(question, text, True, citations, region)
 
-    def _citation(self, n: int, hit: Hit, candidates: list[Candidate],
+    @staticmethod
+    def _citation(view: CorpusView, n: int, hit: Hit, candidates: list[Candidate],
                   supporting: list[Candidate]) -> Citation:
-        chunk = self.index.chunks[hit.chunk_id]
-        doc = self.index.documents[chunk.doc_id]
+        chunk = view.chunks[hit.chunk_id]
+        doc = view.documents[chunk.doc_id]
         meta = doc.metadata
         own = [c.support for c in candidates if c.chunk_id == hit.chunk_id]
         return Citation(

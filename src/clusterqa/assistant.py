@@ -44,7 +44,7 @@ class Assistant:
         self.index = index
         self.embedder = embedder
         self.retriever = HybridRetriever(index, embedder, settings.retrieval)
-        self.answerer = ExtractiveAnswerer(index, embedder, settings.answering)
+        self.answerer = ExtractiveAnswerer(embedder, settings.answering)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, embedder: Embedder | None = None

@@ -97,7 +97,7 @@ def run_cases(assistant: Assistant, cases: Sequence[EvalCase], depth: int = 10,
         answer, retrieval = assistant.ask_with_retrieval(
             case.question, case.region if case.filter_region else None, depth=depth)
         ms = (time.perf_counter() - started) * 1000
-        passages = [assistant.index.chunks[h.chunk_id].text for h in retrieval.hits]
+        passages = [retrieval.view.chunks[h.chunk_id].text for h in retrieval.hits]
         n_relevant = count_relevant(all_texts, case.evidence) if case.answerable else 0
         result = score_case(case, answer, passages, n_relevant, ms)
         results.append(result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,16 @@ def build_lexical(settings: Settings, chunks: list[ChunkRecord],
 
 
 @dataclass(frozen=True)
+class CorpusView:
+    """One committed version of the corpus; a question uses one view from start to end."""
+
+    version: int
+    chunks: Mapping[str, ChunkRecord]
+    documents: Mapping[str, DocumentRecord]
+    lexical: LexicalIndex
+
+
+@dataclass(frozen=True)
 class RegionStats:
     region: str
     documents: int
@@ -57,11 +68,24 @@ class CorpusIndex:
         self.manifest = Manifest(manifest_path(settings))
         self.vectors = VectorStore(settings)
         self._lock = threading.Lock()
-        self.version = -1
-        self.chunks: dict[str, ChunkRecord] = {}
-        self.documents: dict[str, DocumentRecord] = {}
-        self.lexical = LexicalIndex.build([], [], [])
+        self._view = CorpusView(-1, {}, {}, LexicalIndex.build([], [], []))
         self.refresh()
+
+    @property
+    def view(self) -> CorpusView:
+        return self._view
+
+    @property
+    def version(self) -> int:
+        return self._view.version
+
+    @property
+    def chunks(self) -> Mapping[str, ChunkRecord]:
+        return self._view.chunks
+
+    @property
+    def documents(self) -> Mapping[str, DocumentRecord]:
+        return self._view.documents
 
     def refresh(self) -> bool:
         """Reload if another writer committed since; True when the view changed."""
@@ -77,10 +101,8 @@ class CorpusIndex:
             lexical = self._load_lexical(version, chunks, documents)
             if self.version != -1:
                 self.vectors.reopen()  # see the other process's writes (see store.py)
-            self.chunks = {c.chunk_id: c for c in chunks}
-            self.documents = documents
-            self.lexical = lexical
-            self.version = version
+            # One assignment: a question in flight keeps the view it started with.
+            self._view = CorpusView(version, {c.chunk_id: c for c in chunks}, documents, lexical)
             return True
 
     def _load_lexical(self, version: int, chunks: list[ChunkRecord],

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from clusterqa.embeddings import Embedder
-from clusterqa.index import CorpusIndex
+from clusterqa.index import CorpusIndex, CorpusView
 from clusterqa.query import Query, analyse
 from clusterqa.settings import RetrievalSettings
 
@@ -52,6 +52,7 @@ class Retrieval:
     hits: list[Hit]
     query_vector: np.ndarray | None
     timings_ms: dict[str, float]
+    view: CorpusView  # the corpus version the hits come from
 
 
 class HybridRetriever:
@@ -71,7 +72,8 @@ class HybridRetriever:
         dense_scores: dict[str, float] = {}
         bm25_scores: dict[str, float] = {}
         vector = None
-        known = self.index.chunks
+        view = self.index.view
+        known = view.chunks
 
         if s.dense and self.embedder is not None:
             t = time.perf_counter()
@@ -87,7 +89,7 @@ class HybridRetriever:
 
         if s.bm25:
             t = time.perf_counter()
-            lexical = self.index.lexical.search(query.tokens, s.depth, region=region,
+            lexical = view.lexical.search(query.tokens, s.depth, region=region,
                                                 extra=query.place_tokens)
             timings["bm25"] = _ms(t)
             rankings["bm25"] = [cid for cid, _ in lexical if cid in known]
@@ -102,7 +104,7 @@ class HybridRetriever:
                 {name: ranks[cid] for name, ranks in rank_of.items() if cid in ranks})
             for cid, score in fused[:k]
         ]
-        return Retrieval(query, hits, vector, timings)
+        return Retrieval(query, hits, vector, timings, view)
 
 
 def _ms(start: float) -> float:
