@@ -124,7 +124,15 @@ def _is_label(text: str) -> bool:
 
 
 def _match(term: Term, tokens: frozenset[str]) -> bool:
-    return any(set(alt) <= tokens for alt in term.alternatives)
+    for alt in term.alternatives:
+        if set(alt) <= tokens:
+            return True
+        # Stems of one word family can still differ (marri/marriag, sanctifi/sanctif): a
+        # shared stem of five letters or more counts as the same word.
+        if len(alt) == 1 and len(alt[0]) >= 5 and any(
+                len(t) >= 5 and (t.startswith(alt[0]) or alt[0].startswith(t)) for t in tokens):
+            return True
+    return False
 
 
 class ExtractiveAnswerer:
@@ -219,14 +227,13 @@ class ExtractiveAnswerer:
             return CONTEXT_CREDIT
         return 0.0
 
-    @staticmethod
-    def _answers_part(cand: Candidate, part: Part, credit: dict[str, float]) -> bool:
+    def _answers_part(self, cand: Candidate, part: Part, credit: dict[str, float]) -> bool:
         """About all the part's anchors, stating most of its content words (all of them when
         it has one), and carrying the kind of answer it asks for."""
         if any(credit[t.token] == 0 for t in part.anchors):
             return False
         missing = sum(credit[t.token] == 0 for t in part.required)
-        if missing > len(part.required) // 2:
+        if missing > int(len(part.required) * self.settings.max_missing_share):
             return False
         if part.expects:
             return bool(answer_kinds(clean_sentence(cand.text), part_words(part))

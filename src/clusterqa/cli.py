@@ -246,6 +246,51 @@ def eval_(
         raise typer.Exit(1)
 
 
+# --- bench ----------------------------------------------------------------------------------
+
+BENCHMARKS = ("scifact", "clapnq", "speed", "ingest")
+
+
+@app.command()
+def bench(
+    ctx: typer.Context,
+    which: Annotated[str, typer.Argument(help="scifact | clapnq | speed | ingest")],
+    data: Annotated[Path | None, typer.Option(
+        help="Folder holding scifact/ and clapnq/ (default: bench.data_dir).")] = None,
+    quick: Annotated[bool, typer.Option(help="A few hundred documents: a smoke test.")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where the JSON goes.")] = None,
+) -> None:
+    """Benchmark on public data, beside the plain llama-index recipe (see BENCHMARKS.md)."""
+    from clusterqa.bench.common import BenchSkipped
+
+    if which not in BENCHMARKS:
+        raise ClusterQAError(f"unknown benchmark {which!r}; choose from {', '.join(BENCHMARKS)}")
+    settings = _settings(ctx)
+    data = data or settings.bench.data_dir
+    module = __import__(f"clusterqa.bench.{which if which != 'ingest' else 'ingest_pdfs'}",
+                        fromlist=["run"])
+    try:
+        result = (module.run(settings, quick=quick) if which == "ingest"
+                  else module.run(settings, data, quick=quick))
+    except BenchSkipped as exc:
+        out.print(f"skipped {which}: {exc}")
+        return
+    table = Table("metric", "clusterqa", "plain llama-index", "ratio", "target",
+                  title=f"{which}{' (quick)' if quick else ''}")
+    for row in result.rows:
+        fmt = (lambda v: "" if v is None else (f"{v:.4f}" if isinstance(v, float) and v < 1.5
+                                               and row["unit"] == "" else f"{v}{row['unit']}"))
+        table.add_row(row["metric"], fmt(row["ours"]), fmt(row["naive"]),
+                      f"{row['ratio']}x" if row.get("ratio") else "", row.get("target", ""))
+    out.print(table)
+    for note in result.notes:
+        out.print(Text(f"note: {note}", style="dim"))
+    name = f"{which}-quick" if quick else which
+    result.name = name
+    path = result.save(out_dir or settings.bench.results_dir)
+    out.print(f"results: {path}")
+
+
 # --- sources --------------------------------------------------------------------------------
 
 

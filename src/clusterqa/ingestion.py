@@ -118,18 +118,31 @@ class Ingestor:
     def ingest(self, targets: Sequence[str | Path] | None = None, prune: bool = False
                ) -> IngestReport:
         """Ingest ``targets`` (files, folders, URLs), or the source list when none are given."""
+        source_list = read_source_list(self.settings.sources_file, self.settings.corpus_dir)
+        files, urls = self._targets(targets, source_list)
+
+        def documents(report: IngestReport) -> Iterable[Document]:
+            return self._load_all(files, urls, source_list, report)
+
+        return self._run(documents, len(files) + len(urls), prune)
+
+    def ingest_documents(self, documents: Iterable[Document], total: int | None = None
+                         ) -> IngestReport:
+        """Ingest documents built in code (benchmarks, other loaders), incrementally."""
+        return self._run(lambda _report: documents, total, prune=False)
+
+    def _run(self, documents: Callable[[IngestReport], Iterable[Document]], total: int | None,
+             prune: bool) -> IngestReport:
         with self._locked() as (manifest, store):
             report = IngestReport()
             started = time.perf_counter()
             self._check_model(manifest)
             self._recover(manifest, store, report)
-            source_list = read_source_list(self.settings.sources_file, self.settings.corpus_dir)
-            files, urls = self._targets(targets, source_list)
-            self.progress.start(len(files) + len(urls))
+            self.progress.start(total or 0)
             seen: set[str] = set()
             group = self.settings.embedding.batch_size * GROUP_BATCHES
             pending: list[tuple[Document, list[Chunk], DocumentRecord | None]] = []
-            for doc in self._load_all(files, urls, source_list, report):
+            for doc in documents(report):
                 if doc.doc_id in seen:
                     continue
                 seen.add(doc.doc_id)
@@ -249,7 +262,7 @@ class Ingestor:
             if old.metadata_hash == doc.metadata_hash and old.source == doc.source:
                 report.unchanged.append(doc.doc_id)
                 return []
-            pages = {c.chunk_id: c.page for c in manifest.chunks() if c.doc_id == doc.doc_id}
+            pages = {c.chunk_id: c.page for c in manifest.chunks(doc.doc_id)}
             manifest.update_metadata(doc.doc_id, doc.source, doc.metadata_hash, doc.metadata())
             store.update_metadata(list(old.chunk_ids),
                                   [chroma_metadata(doc, pages.get(cid)) for cid in old.chunk_ids])

@@ -112,13 +112,23 @@ class Manifest:
         ]
 
     def document(self, doc_id: str) -> DocumentRecord | None:
-        return next((d for d in self.documents() if d.doc_id == doc_id), None)
+        row = self._db.execute(
+            "SELECT doc_id, source, content_hash, metadata_hash, metadata, pages, ingested_at"
+            " FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        ids = tuple(r[0] for r in self._db.execute(
+            "SELECT chunk_id FROM chunks WHERE doc_id=? ORDER BY ord", (doc_id,)))
+        doc_id, source, content_hash, metadata_hash, metadata, pages, ingested_at = row
+        return DocumentRecord(doc_id, source, content_hash, metadata_hash, json.loads(metadata),
+                              pages, ingested_at, ids)
 
-    def chunks(self) -> list[ChunkRecord]:
-        rows = self._db.execute(
-            'SELECT chunk_id, doc_id, ord, page, start, "end", text FROM chunks'
-            " ORDER BY doc_id, ord"
-        ).fetchall()
+    def chunks(self, doc_id: str | None = None) -> list[ChunkRecord]:
+        query = 'SELECT chunk_id, doc_id, ord, page, start, "end", text FROM chunks'
+        if doc_id is None:
+            rows = self._db.execute(query + " ORDER BY doc_id, ord").fetchall()
+        else:
+            rows = self._db.execute(query + " WHERE doc_id=? ORDER BY ord", (doc_id,)).fetchall()
         return [ChunkRecord(*row) for row in rows]
 
     def chunk_ids(self) -> set[str]:

@@ -56,7 +56,7 @@ class NaiveRecipe:
         """``items`` are (doc id, text)."""
         from llama_index.core import Document
 
-        self.build([Document(text=text, doc_id=doc_id, id_=doc_id) for doc_id, text in items])
+        self.build([Document(text=text, id_=doc_id) for doc_id, text in items])
 
     def build(self, documents: list) -> None:
         import chromadb

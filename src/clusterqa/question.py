@@ -54,6 +54,16 @@ STOPWORDS = _words(
     "yours according sort kind type kinds sorts types"
 )
 
+# Words that frame a question rather than say what it is about ("what is the *purpose* of",
+# "where is it *located*"): an answer rarely repeats them, so they are never required.
+FRAMING = _words(
+    "mean meant means meaning purpose purposes reason reasons cause caused causes function "
+    "functions role located location situated origin origins come comes came happen happened "
+    "happens determine determines determined called name named known describe described "
+    "explain term phrase refer refers referred definition define defined example examples "
+    "main major primary difference differences"
+)
+
 _NUMBER_Q = re.compile(
     r"\bhow (many|much|big|large|fast|old)\b|\bwhat (percentage|proportion|share|number|amount|"
     r"size|figure)\b|\b(headcount|turnover|revenue|valuation|salary|worth)\b", re.I)
@@ -222,7 +232,8 @@ def _part_profile(text: str, capitalised: set[str], seen: set[str], first_part: 
             if token in type_tokens:  # "which *firms*": what the answer is, not what it says
                 weight /= 2
             alternatives = frozenset({(token,)} | set(table.get((token,), ())))
-            required = not anchor and (weight >= REQUIRED_WEIGHT or token in counted_tokens)
+            required = not anchor and lower not in FRAMING and (
+                weight >= REQUIRED_WEIGHT or token in counted_tokens)
             terms.append(Term(token, lower, weight, alternatives, anchor, required=required))
     expects = {kind for kind, pattern in ((NUMBER, _NUMBER_Q), (DATE, _DATE_Q), (NAME, _NAME_Q))
                if pattern.search(text)}

@@ -79,6 +79,10 @@ class AnsweringSettings(_Section):
     # compound questions ("who founded X, and when?") reach further.
     spread: float = Field(0.12, ge=0, le=1)
     broad_spread: float = Field(0.3, ge=0, le=1)
+    # How many of a question's content words an answer may leave unsaid, as a share (rounded
+    # down): 0.5 lets "SoPost's annual revenue" be answered only by a sentence that says
+    # revenue (or turnover); 1.0 requires only the names, numbers and places.
+    max_missing_share: float = Field(0.5, ge=0, le=1)
     # Passages shown when abstaining.
     nearest_on_abstain: int = Field(3, ge=0, le=10)
 
@@ -98,6 +102,12 @@ class EvalSettings(_Section):
     tolerance: float = Field(0.02, ge=0, le=1)
     # How many ranked passages retrieval metrics look at (nDCG@10, MRR@10).
     depth: int = Field(10, ge=5, le=100)
+
+
+class BenchSettings(_Section):
+    # Public benchmark data (scifact/, clapnq/); the team's copy sits beside the checkout.
+    data_dir: Path = Path("../shared/data")
+    results_dir: Path = Path("benchmarks")
 
 
 class Settings(BaseSettings):
@@ -120,6 +130,7 @@ class Settings(BaseSettings):
     answering: AnsweringSettings = AnsweringSettings()
     server: ServerSettings = ServerSettings()
     eval: EvalSettings = EvalSettings()
+    bench: BenchSettings = BenchSettings()
 
     @classmethod
     def settings_customise_sources(
