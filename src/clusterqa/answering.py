@@ -124,15 +124,13 @@ def _is_label(text: str) -> bool:
 
 
 def _match(term: Term, tokens: frozenset[str]) -> bool:
-    for alt in term.alternatives:
-        if set(alt) <= tokens:
-            return True
-        # Stems of one word family can still differ (marri/marriag, sanctifi/sanctif): a
-        # shared stem of five letters or more counts as the same word.
-        if len(alt) == 1 and len(alt[0]) >= 5 and any(
-                len(t) >= 5 and (t.startswith(alt[0]) or alt[0].startswith(t)) for t in tokens):
-            return True
-    return False
+    if any(set(alt) <= tokens for alt in term.alternatives):
+        return True
+    # Stems of one word family can still differ (sanctifi/sanctif, locat/location): the
+    # question's own word counts when one stem of six letters or more extends the other.
+    own = term.token
+    return " " not in own and len(own) >= 6 and any(
+        len(t) >= 6 and (t.startswith(own) or own.startswith(t)) for t in tokens)
 
 
 class ExtractiveAnswerer:

@@ -277,10 +277,15 @@ def bench(
         return
     table = Table("metric", "clusterqa", "plain llama-index", "ratio", "target",
                   title=f"{which}{' (quick)' if quick else ''}")
+    def fmt(value, unit: str) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float) and unit == "" and value <= 1:
+            return f"{value:.4f}"
+        return f"{value}{unit}"
+
     for row in result.rows:
-        fmt = (lambda v: "" if v is None else (f"{v:.4f}" if isinstance(v, float) and v < 1.5
-                                               and row["unit"] == "" else f"{v}{row['unit']}"))
-        table.add_row(row["metric"], fmt(row["ours"]), fmt(row["naive"]),
+        table.add_row(row["metric"], fmt(row["ours"], row["unit"]), fmt(row["naive"], row["unit"]),
                       f"{row['ratio']}x" if row.get("ratio") else "", row.get("target", ""))
     out.print(table)
     for note in result.notes:

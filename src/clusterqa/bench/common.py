@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 
-class BenchSkipped(Exception):  # noqa: N818 - it is an outcome, not an error
+class BenchSkipped(Exception):
     """The data a benchmark needs is not there; it says where it looked."""
 
 
