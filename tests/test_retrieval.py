@@ -44,3 +44,18 @@ def test_hybrid_finds_exact_names_and_filters_by_region(fake_settings) -> None:
     assert scoped
     assert {assistant.index.documents[assistant.index.chunks[h.chunk_id].doc_id].region
             for h in scoped} == {"scotland"}
+
+
+def test_zscore_fusion_by_hand() -> None:
+    """dense z = (1.22, 0, -1.22), bm25 z = (1, -1); a missing id gets the list's lowest z."""
+    from clusterqa.retrieval import zscore_fusion
+
+    fused = dict(zscore_fusion({"dense": [("a", 0.9), ("b", 0.5), ("c", 0.1)],
+                                "bm25": [("b", 10.0), ("d", 2.0)]}))
+    z = 0.4 / (0.32 / 3) ** 0.5  # (0.9 - 0.5) / population std of (0.9, 0.5, 0.1)
+    assert fused["b"] == pytest.approx(1.0)
+    assert fused["a"] == pytest.approx(z - 1)
+    assert fused["c"] == pytest.approx(-z - 1) == fused["d"]
+    weighted = dict(zscore_fusion({"dense": [("a", 1.0), ("b", 0.0)],
+                                   "bm25": [("b", 1.0), ("a", 0.0)]}, {"dense": 0.3, "bm25": 0.7}))
+    assert weighted["b"] > weighted["a"]

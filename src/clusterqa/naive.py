@@ -77,6 +77,34 @@ class NaiveRecipe:
         self.nodes = collection.count()
         self.build_seconds = time.perf_counter() - started
 
+    def open_existing(self) -> bool:
+        """Reopen an index built earlier in ``persist_dir``; False when there is none."""
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+        from llama_index.core import VectorStoreIndex
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        client = chromadb.PersistentClient(
+            path=str(self.persist_dir), settings=ChromaSettings(anonymized_telemetry=False))
+        collection = client.get_or_create_collection("naive", embedding_function=None)
+        if collection.count() == 0:
+            return False
+        self.index = VectorStoreIndex.from_vector_store(
+            ChromaVectorStore(chroma_collection=collection), embed_model=self.embed_model)
+        self.nodes = collection.count()
+        return True
+
+    def add_embedded(self, texts: Sequence[str], vectors) -> None:
+        """Add nodes whose vectors are already known (the latency-growth benchmark)."""
+        from llama_index.core.schema import TextNode
+
+        nodes = [TextNode(text=t, embedding=[float(x) for x in v])
+                 for t, v in zip(texts, vectors, strict=True)]
+        if self.index is None:
+            self.build([])
+        self.index.insert_nodes(nodes)
+        self.nodes += len(nodes)
+
     def all_texts(self) -> list[str]:
         """Every node's text (to count relevant passages for nDCG)."""
         store = self.index.vector_store

@@ -46,6 +46,25 @@ def reciprocal_rank_fusion(
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
+def zscore_fusion(
+    scored: Mapping[str, Sequence[tuple[str, float]]], weights: Mapping[str, float] | None = None,
+) -> list[tuple[str, float]]:
+    """Fuse ranked (id, score) lists by a weighted sum of per-list z-scores. An id missing from
+    a list gets that list's lowest z-score: it ranked below everything the list returned."""
+    lists: list[tuple[float, dict[str, float], float]] = []
+    for name, items in scored.items():
+        weight = 1.0 if weights is None else weights.get(name, 1.0)
+        if weight == 0 or not items:
+            continue
+        values = np.asarray([score for _, score in items], dtype=np.float64)
+        z = (values - values.mean()) / (values.std() or 1.0)
+        lists.append((weight, dict(zip((i for i, _ in items), z.tolist(), strict=True)),
+                      float(z.min())))
+    ids = dict.fromkeys(item for _, zs, _ in lists for item in zs)
+    fused = {item: sum(w * zs.get(item, floor) for w, zs, floor in lists) for item in ids}
+    return sorted(fused.items(), key=lambda kv: -kv[1])
+
+
 @dataclass
 class Retrieval:
     query: Query
@@ -95,9 +114,13 @@ class HybridRetriever:
             rankings["bm25"] = [cid for cid, _ in lexical if cid in known]
             bm25_scores = dict(lexical)
 
-        fused = reciprocal_rank_fusion(
-            rankings, {"dense": s.dense_weight, "bm25": s.bm25_weight}, k=s.rrf_k
-        )
+        weights = {"dense": s.dense_weight, "bm25": s.bm25_weight}
+        if s.fusion == "zscore":
+            lexical_hits = [(c, bm25_scores[c]) for c in rankings.get("bm25", [])]
+            fused = zscore_fusion({"dense": list(dense_scores.items()), "bm25": lexical_hits},
+                                  weights)
+        else:
+            fused = reciprocal_rank_fusion(rankings, weights, k=s.rrf_k)
         rank_of = {name: {cid: r for r, cid in enumerate(ids, 1)} for name, ids in rankings.items()}
         hits = [
             Hit(cid, score, dense_scores.get(cid), bm25_scores.get(cid),

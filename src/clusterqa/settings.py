@@ -57,6 +57,8 @@ class RetrievalSettings(_Section):
     dense: bool = True
     bm25: bool = True
     top_k: int = Field(5, ge=1, le=50)
+    # "rrf": reciprocal rank fusion; "zscore": weighted sum of each list's z-scored scores.
+    fusion: Literal["rrf", "zscore"] = "rrf"
     # How deep each ranker's list goes into the fusion.
     depth: int = Field(50, ge=1, le=1000)
     rrf_k: int = Field(60, ge=1)

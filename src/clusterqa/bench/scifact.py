@@ -87,6 +87,10 @@ def store_dir(settings: Settings, quick: bool) -> Path:
     return settings.data_dir / "bench" / ("scifact-quick" if quick else "scifact")
 
 
+def naive_dir(settings: Settings, quick: bool) -> Path:
+    return settings.data_dir / "bench" / ("scifact-naive-quick" if quick else "scifact-naive")
+
+
 def build_store(settings: Settings, corpus: list[dict], quick: bool, fresh: bool):
     """Ingest SciFact through our pipeline; returns (settings, report) for the store."""
     from clusterqa.ingestion import Ingestor
