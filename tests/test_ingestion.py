@@ -140,8 +140,23 @@ def test_a_store_built_with_another_model_is_refused(fake_settings) -> None:
     Ingestor(fake_settings).ingest()
     other = fake_settings.model_copy(update={"embedding": fake_settings.embedding.model_copy(
         update={"backend": "sentence-transformers"})})
-    with pytest.raises(StoreMismatchError, match="embedded with 'fake-hash'"):
+    with pytest.raises(StoreMismatchError, match=r"embedded with 'fake-hash\+title'.*--rebuild"):
         Ingestor(other).ingest()
+
+
+def test_rebuild_reembeds_everything_with_the_new_recipe(fake_settings) -> None:
+    """A changed embedding recipe is refused until --rebuild, which re-embeds every chunk."""
+    first = Ingestor(fake_settings).ingest()
+    before = state(fake_settings)["manifest"]
+    plain = fake_settings.model_copy(update={"embedding": fake_settings.embedding.model_copy(
+        update={"title_prefix": False})})
+    with pytest.raises(StoreMismatchError):
+        Ingestor(plain).ingest()
+    report = Ingestor(plain).ingest(rebuild=True)
+    assert len(report.added) == 5 and report.chunks_embedded == first.chunks_embedded
+    after = assert_consistent(plain)["manifest"]
+    assert len(after) == len(before) and after.isdisjoint(before)  # new vectors, no leftovers
+    assert Ingestor(plain).ingest().chunks_embedded == 0
 
 
 def test_recovery_removes_orphans_and_restores_missing_vectors(fake_settings) -> None:
@@ -166,7 +181,7 @@ from pathlib import Path
 from clusterqa.ingestion import Ingestor
 from clusterqa.settings import Settings
 s = Settings.load(data_dir=sys.argv[1], corpus_dir=sys.argv[2], sources_file="none.yaml",
-                  embedding={"backend": "fake", "batch_size": 2})
+                  embedding={"backend": "fake", "batch_size": 1})
 Ingestor(s).ingest()
 """
 
@@ -190,17 +205,17 @@ def test_killed_ingest_leaves_a_consistent_store(tmp_path: Path) -> None:
     no duplicates."""
     corpus = tmp_path / "corpus"
     data = tmp_path / "data"
-    env = {**os.environ, "CLUSTERQA_FAKE_EMBED_DELAY": "0.05", "PYTHONPATH": os.pathsep.join(
+    env = {**os.environ, "CLUSTERQA_FAKE_EMBED_DELAY": "0.5", "PYTHONPATH": os.pathsep.join(
         [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH", "")])}
     rng = random.Random(7)
     settings = make_settings(tmp_path, corpus=corpus, data_dir=data,
-                             embedding={"backend": "fake", "batch_size": 2})
+                             embedding={"backend": "fake", "batch_size": 1})
     kills = 0
     for version in range(1, 7):
         make_corpus(corpus, version)
         proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(data), str(corpus)],
                                 env=env, cwd=tmp_path)
-        time.sleep(rng.uniform(2.0, 6.0))  # imports take ~2 s; then ingest is under way
+        time.sleep(rng.uniform(2.0, 5.0))  # imports take ~2 s; then ingest is under way
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1

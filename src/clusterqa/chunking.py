@@ -30,9 +30,11 @@ class Chunk:
     text: str
 
 
-def chunk_id(doc_id: str, page: int | None, text: str, occurrence: int = 0) -> str:
-    """Same document, same page, same text -> same id, on every run and machine."""
-    key = f"{doc_id}\x1f{page}\x1f{occurrence}\x1f{text}"
+def chunk_id(doc_id: str, page: int | None, text: str, occurrence: int = 0,
+             context: str = "") -> str:
+    """Same document, same page, same text (and same embedding context, e.g. the title it is
+    embedded with) -> same id, on every run and machine."""
+    key = f"{doc_id}\x1f{page}\x1f{occurrence}\x1f{context}\x1f{text}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -45,7 +47,7 @@ class Chunker:
             paragraph_separator="\n\n",
         )
 
-    def chunk(self, document: Document) -> list[Chunk]:
+    def chunk(self, document: Document, context: str = "") -> list[Chunk]:
         chunks: list[Chunk] = []
         seen: dict[tuple[int | None, str], int] = {}
         for page in document.pages:
@@ -54,7 +56,7 @@ class Chunker:
                 occurrence = seen.get(key, 0)
                 seen[key] = occurrence + 1
                 chunks.append(Chunk(
-                    chunk_id=chunk_id(document.doc_id, page.number, text, occurrence),
+                    chunk_id=chunk_id(document.doc_id, page.number, text, occurrence, context),
                     doc_id=document.doc_id, ord=len(chunks), page=page.number,
                     start=start, end=end, text=text,
                 ))

@@ -88,6 +88,8 @@ def ingest(
         help="Files, folders or http(s) URLs; default: the source list (ingest/sources.yaml)")]
     = None,
     prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone.")] = False,
+    rebuild: Annotated[bool, typer.Option(
+        help="Empty the store and embed everything again (after a model change).")] = False,
 ) -> None:
     """Ingest documents: only new or changed ones are embedded."""
     from clusterqa.ingestion import Ingestor
@@ -97,7 +99,8 @@ def ingest(
                TextColumn("{task.fields[chunks]}"), TimeElapsedColumn()]
     with Progress(*columns, console=err, transient=True) as progress:
         hooks = _RichProgress(progress)
-        report = Ingestor(settings, progress=hooks).ingest(targets or None, prune=prune)
+        report = Ingestor(settings, progress=hooks).ingest(targets or None, prune=prune,
+                                                           rebuild=rebuild)
     for failure in report.failed:
         err.print(Text(f"failed: {failure}", style="red"))
     parts = [f"{len(report.added)} added", f"{len(report.updated)} updated",

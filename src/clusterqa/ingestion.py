@@ -28,7 +28,7 @@ from clusterqa.chunking import Chunk, Chunker
 from clusterqa.documents import Document, discover, load_file
 from clusterqa.embeddings import Embedder, create_embedder
 from clusterqa.errors import IngestLockedError, LoadError, StoreMismatchError
-from clusterqa.index import bm25_dir, build_lexical, manifest_path
+from clusterqa.index import bm25_dir, build_lexical, lexical_params, manifest_path
 from clusterqa.lexical import LexicalIndex
 from clusterqa.manifest import DocumentRecord, Manifest
 from clusterqa.settings import Settings
@@ -90,9 +90,16 @@ def chroma_metadata(doc: DocumentRecord | Document, chunk_page: int | None) -> d
             "page": chunk_page}
 
 
+def embed_input(context: str, text: str) -> str:
+    """The text a chunk is embedded as: its document's title, then the chunk."""
+    return f"{context}\n{text}" if context else text
+
+
 def embedder_name(settings: Settings) -> str:
+    """What the stored vectors were made with: the model, and how chunks were presented."""
     e = settings.embedding
-    return "fake-hash" if e.backend == "fake" else f"{e.backend}:{e.model}"
+    name = "fake-hash" if e.backend == "fake" else f"{e.backend}:{e.model}"
+    return f"{name}+title" if e.title_prefix else name
 
 
 class Ingestor:
@@ -115,9 +122,12 @@ class Ingestor:
 
     # --- entry points ---------------------------------------------------------------------
 
-    def ingest(self, targets: Sequence[str | Path] | None = None, prune: bool = False
-               ) -> IngestReport:
-        """Ingest ``targets`` (files, folders, URLs), or the source list when none are given."""
+    def ingest(self, targets: Sequence[str | Path] | None = None, prune: bool = False,
+               rebuild: bool = False) -> IngestReport:
+        """Ingest ``targets`` (files, folders, URLs), or the source list when none are given.
+        ``rebuild`` first empties the store (a new model or embedding recipe)."""
+        if rebuild:
+            self._empty()
         source_list = read_source_list(self.settings.sources_file, self.settings.corpus_dir)
         files, urls = self._targets(targets, source_list)
 
@@ -159,6 +169,16 @@ class Ingestor:
             report.seconds = time.perf_counter() - started
             return report
 
+    def _empty(self) -> None:
+        with self._locked() as (manifest, store):
+            store.clear()
+            with manifest.snapshot():
+                ids = [d.doc_id for d in manifest.documents()]
+            for doc_id in ids:
+                manifest.remove_document(doc_id)
+            manifest.set_state("embedding_model", embedder_name(self.settings))
+            self._rebuild_lexical(manifest)
+
     def remove(self, doc_id: str) -> bool:
         """Remove one document from the manifest, Chroma and BM25. False if it is unknown."""
         with self._locked() as (manifest, store):
@@ -198,7 +218,8 @@ class Ingestor:
         elif stored != name:
             raise StoreMismatchError(
                 f"the store in {self.settings.data_dir} was embedded with '{stored}', but the "
-                f"settings ask for '{name}'; use another data_dir or delete this one to re-ingest"
+                f"settings ask for '{name}'; run `clusterqa ingest --rebuild` to re-embed "
+                "everything, or use another data_dir"
             )
 
     def _recover(self, manifest: Manifest, store: VectorStore, report: IngestReport) -> None:
@@ -213,7 +234,8 @@ class Ingestor:
         if missing:
             documents = {d.doc_id: d for d in manifest.documents()}
             chunks = [c for c in manifest.chunks() if c.chunk_id in missing]
-            vectors = self._embed([c.text for c in chunks], report)
+            vectors = self._embed([embed_input(self._embed_context(documents[c.doc_id]), c.text)
+                                   for c in chunks], report)
             store.upsert([c.chunk_id for c in chunks], vectors,
                          [chroma_metadata(documents[c.doc_id], c.page) for c in chunks],
                          [c.text for c in chunks])
@@ -258,7 +280,9 @@ class Ingestor:
               ) -> list[tuple[Document, list[Chunk], DocumentRecord | None]]:
         """Decide what a document needs; metadata-only changes are applied at once."""
         old = manifest.document(doc.doc_id)
-        if old is not None and old.content_hash == doc.content_hash:
+        context = self._embed_context(doc)
+        same_context = old is not None and self._embed_context(old) == context
+        if old is not None and old.content_hash == doc.content_hash and same_context:
             if old.metadata_hash == doc.metadata_hash and old.source == doc.source:
                 report.unchanged.append(doc.doc_id)
                 return []
@@ -268,36 +292,50 @@ class Ingestor:
                                   [chroma_metadata(doc, pages.get(cid)) for cid in old.chunk_ids])
             report.metadata_only.append(doc.doc_id)
             return []
-        chunks = Chunker(self.settings.chunking).chunk(doc)
+        chunks = Chunker(self.settings.chunking).chunk(doc, context)
         return [(doc, chunks, old)]
+
+    def _embed_context(self, doc: Document | DocumentRecord) -> str:
+        """What a chunk is embedded with besides its text: the document's title."""
+        if not self.settings.embedding.title_prefix:
+            return ""
+        meta = doc.metadata if isinstance(doc, DocumentRecord) else doc.metadata()
+        return str(meta.get("title") or "")
 
     def _write(self, pending: list[tuple[Document, list[Chunk], DocumentRecord | None]],
                manifest: Manifest, store: VectorStore, report: IngestReport) -> None:
+        """Embed, store and commit a group of documents: vectors first, then one manifest
+        commit for the group, then the old chunks go (see the module docstring)."""
         if not pending:
             return
         all_ids = [c.chunk_id for _, chunks, _ in pending for c in chunks]
         have = store.existing(all_ids)
-        # Embed each distinct text once, across all documents in the group.
-        todo = [c for _, chunks, _ in pending for c in chunks if c.chunk_id not in have]
-        texts = list(dict.fromkeys(c.text for c in todo))
-        vectors = dict(zip(texts, self._embed(texts, report), strict=True)) if texts else {}
-        report.chunks_embedded += len(texts)
+        # Embed each distinct input once, across all documents in the group.
+        todo = [(doc, c) for doc, chunks, _ in pending for c in chunks if c.chunk_id not in have]
+        inputs = {c.chunk_id: embed_input(self._embed_context(doc), c.text) for doc, c in todo}
+        distinct = list(dict.fromkeys(inputs.values()))
+        vectors = dict(zip(distinct, self._embed(distinct, report), strict=True)) if distinct \
+            else {}
+        report.chunks_embedded += len(distinct)
         report.chunks_reused += len(all_ids) - len(todo)
+        if todo:
+            store.upsert([c.chunk_id for _, c in todo],
+                         np.stack([vectors[inputs[c.chunk_id]] for _, c in todo]),
+                         [chroma_metadata(doc, c.page) for doc, c in todo],
+                         [c.text for _, c in todo])
+        kept = [(doc, c) for doc, chunks, _ in pending for c in chunks if c.chunk_id in have]
+        if kept:  # reused vectors; their metadata may have changed with the text
+            store.update_metadata([c.chunk_id for _, c in kept],
+                                  [chroma_metadata(doc, c.page) for doc, c in kept])
+        manifest.put_documents([
+            (doc.doc_id, doc.source, doc.content_hash, doc.metadata_hash, doc.metadata(),
+             len(doc.pages), chunks) for doc, chunks, _ in pending])
+        stale: set[str] = set()
         for doc, chunks, old in pending:
-            new = [c for c in chunks if c.chunk_id not in have]
-            if new:
-                store.upsert([c.chunk_id for c in new], np.stack([vectors[c.text] for c in new]),
-                             [chroma_metadata(doc, c.page) for c in new], [c.text for c in new])
-            kept = [c for c in chunks if c.chunk_id in have]
-            if kept:  # reused vectors; their metadata may have changed with the text
-                store.update_metadata([c.chunk_id for c in kept],
-                                      [chroma_metadata(doc, c.page) for c in kept])
-            manifest.put_document(doc.doc_id, doc.source, doc.content_hash, doc.metadata_hash,
-                                  doc.metadata(), len(doc.pages), chunks)
             if old is not None:
-                stale = set(old.chunk_ids) - {c.chunk_id for c in chunks}
-                store.delete(sorted(stale))
+                stale |= set(old.chunk_ids) - {c.chunk_id for c in chunks}
             (report.updated if old is not None else report.added).append(doc.doc_id)
+        store.delete(sorted(stale))
 
     def _embed(self, texts: Sequence[str], report: IngestReport) -> np.ndarray:
         embedder = self.embedder  # loading the model is not embedding time
@@ -321,7 +359,8 @@ class Ingestor:
         saved = LexicalIndex.load(directory)
         with manifest.snapshot():
             version = manifest.version
-            if saved is not None and saved[1] == version:
+            if saved is not None and saved[1] == version and \
+                    saved[0].params == lexical_params(self.settings):
                 return
             documents = {d.doc_id: d for d in manifest.documents()}
             chunks = manifest.chunks()

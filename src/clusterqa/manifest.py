@@ -163,17 +163,25 @@ class Manifest:
     def put_document(self, doc_id: str, source: str, content_hash: str, metadata_hash: str,
                      metadata: dict[str, Any], pages: int, chunks: Sequence[Chunk]) -> None:
         """Replace a document and all its chunks in one atomic commit."""
+        self.put_documents([(doc_id, source, content_hash, metadata_hash, metadata, pages,
+                             chunks)])
+
+    def put_documents(self, documents: Sequence[tuple]) -> None:
+        """Replace several documents (as put_document's arguments) in one atomic commit."""
+        now = _now()
         with self._transaction() as db:
-            db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
-            db.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (doc_id, source, content_hash, metadata_hash,
-                 json.dumps(metadata, ensure_ascii=False), pages, _now()),
-            )
-            db.executemany(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(c.chunk_id, doc_id, c.ord, c.page, c.start, c.end, c.text) for c in chunks],
-            )
+            for doc_id, source, content_hash, metadata_hash, metadata, pages, chunks in documents:
+                db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+                db.execute(
+                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (doc_id, source, content_hash, metadata_hash,
+                     json.dumps(metadata, ensure_ascii=False), pages, now),
+                )
+                db.executemany(
+                    "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(c.chunk_id, doc_id, c.ord, c.page, c.start, c.end, c.text)
+                     for c in chunks],
+                )
 
     def update_metadata(self, doc_id: str, source: str, metadata_hash: str,
                         metadata: dict[str, Any]) -> None:
