@@ -168,8 +168,6 @@ def last_bot(page):
     return page.locator("#chat [data-testid='bot']").last
 
 
-
-
 @pytest.mark.slow
 @pytest.mark.browser
 def test_headline_question_shows_answer_and_cards_and_follows_a_reference(page) -> None:
@@ -187,11 +185,11 @@ def test_headline_question_shows_answer_and_cards_and_follows_a_reference(page) 
     target = ref.get_attribute("href")
     assert page.evaluate("location.hash") == target
     assert page.evaluate("document.querySelector(':target').id") == target[1:]
-    # A card expands to the whole passage.
+    # A long passage shows an excerpt; its card expands to the whole passage.
     details = bot.locator(".cq-card details").first
-    if details.count():
-        details.locator("summary").click()
-        assert details.get_attribute("open") is not None
+    assert details.count() == 1
+    details.locator("summary").click()
+    assert details.get_attribute("open") is not None
 
 
 @pytest.mark.slow

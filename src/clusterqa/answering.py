@@ -206,10 +206,13 @@ class ExtractiveAnswerer:
             cand.leans_on_antecedent = bool(_STARTS_ANAPHORIC.match(cand.text)) or any(
                 credit[a.token] == ANTECEDENT_CREDIT for p in prof.parts for a in p.anchors)
             cand.eligible = any(self._answers_part(cand, part, credit) for part in prof.parts)
-        if retrieval.query_vector is not None and self.embedder is not None:
-            vectors = self._sentence_vectors(candidates)
+        # Only sentences that can answer need their meaning compared: embedding the others
+        # would cost most of the answer's time and change nothing.
+        eligible = [c for c in candidates if c.eligible]
+        if eligible and retrieval.query_vector is not None and self.embedder is not None:
+            vectors = self._sentence_vectors(eligible)
             sims = vectors @ retrieval.query_vector
-            for cand, vector, sim in zip(candidates, vectors, sims, strict=True):
+            for cand, vector, sim in zip(eligible, vectors, sims, strict=True):
                 cand.vector = vector
                 cand.dense = float(max(sim, 0.0))
 

@@ -28,19 +28,27 @@ def bm25_dir(settings: Settings) -> Path:
     return settings.data_dir / "bm25"
 
 
-def lexical_text(chunk: ChunkRecord, document: DocumentRecord | None) -> str:
-    """What BM25 indexes: the chunk, with its document's title for context."""
+def lexical_text(chunk: ChunkRecord, document: DocumentRecord | None, title_weight: int = 1
+                 ) -> str:
+    """What BM25 indexes: the chunk, after its document's title (repeated to weigh more)."""
     title = document.metadata.get("title", "") if document else ""
-    return f"{title}\n{chunk.text}" if title else chunk.text
+    return f"{(title + ' ') * title_weight}\n{chunk.text}" if title else chunk.text
+
+
+def lexical_params(settings: Settings) -> dict:
+    r = settings.retrieval
+    return {"k1": r.bm25_k1, "b": r.bm25_b, "method": r.bm25_method,
+            "title_weight": r.title_weight}
 
 
 def build_lexical(settings: Settings, chunks: list[ChunkRecord],
-                  documents: dict[str, DocumentRecord]) -> LexicalIndex:
+                  documents: Mapping[str, DocumentRecord]) -> LexicalIndex:
+    params = lexical_params(settings)
     return LexicalIndex.build(
         [c.chunk_id for c in chunks],
-        [lexical_text(c, documents.get(c.doc_id)) for c in chunks],
+        [lexical_text(c, documents.get(c.doc_id), params["title_weight"]) for c in chunks],
         [documents[c.doc_id].region if c.doc_id in documents else None for c in chunks],
-        k1=settings.retrieval.bm25_k1, b=settings.retrieval.bm25_b,
+        k1=params["k1"], b=params["b"], method=params["method"], params=params,
     )
 
 
@@ -108,7 +116,8 @@ class CorpusIndex:
     def _load_lexical(self, version: int, chunks: list[ChunkRecord],
                       documents: dict[str, DocumentRecord]) -> LexicalIndex:
         saved = LexicalIndex.load(bm25_dir(self.settings))
-        if saved is not None and saved[1] == version:
+        if saved is not None and saved[1] == version and \
+                saved[0].params == lexical_params(self.settings):
             return saved[0]
         # Not saved yet for this version (an ingest is finishing): build it in memory.
         return build_lexical(self.settings, chunks, documents)

@@ -45,8 +45,9 @@ def tokenize(text: str) -> list[str]:
 
 class LexicalIndex:
     def __init__(self, bm25: bm25s.BM25, ids: list[str], regions: list[str | None],
-                 doc_freq: dict[str, int]) -> None:
+                 doc_freq: dict[str, int], params: dict | None = None) -> None:
         self._bm25 = bm25
+        self.params = params or {}  # how it was built; a change of settings means a rebuild
         self.ids = ids
         self._regions = np.asarray([r or "" for r in regions], dtype=object)
         self._doc_freq = doc_freq
@@ -54,14 +55,15 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str], regions: Sequence[str | None],
-              k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+              k1: float = 1.2, b: float = 0.75, method: str = "lucene",
+              params: dict | None = None) -> LexicalIndex:
         tokens = [tokenize(t) for t in texts]
-        bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
+        bm25 = bm25s.BM25(k1=k1, b=b, method=method)
         if tokens:
             # An empty chunk list would make bm25s fail; "" keeps empty token lists legal.
             bm25.index([t or [""] for t in tokens], show_progress=False)
         doc_freq = Counter(term for toks in tokens for term in set(toks))
-        return cls(bm25, list(ids), list(regions), dict(doc_freq))
+        return cls(bm25, list(ids), list(regions), dict(doc_freq), params)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -83,17 +85,31 @@ class LexicalIndex:
     def search(self, tokens: Sequence[str], k: int, region: str | None = None,
                extra: Sequence[str] = (), extra_weight: float = 0.5) -> list[tuple[str, float]]:
         """Top ``k`` chunk ids by BM25; ``extra`` tokens add ``extra_weight`` times their score."""
+        return self.search_with_stats(tokens, k, region, extra, extra_weight)[0]
+
+    def search_with_stats(self, tokens: Sequence[str], k: int, region: str | None = None,
+                          extra: Sequence[str] = (), extra_weight: float = 0.5
+                          ) -> tuple[list[tuple[str, float]], tuple[float, float, float]]:
+        """The top ``k`` and (mean, std, 0) of the scores over every chunk searched, so a
+        fusion can standardise them against the whole corpus, not just the top."""
         if not self.ids:
-            return []
+            return [], (0.0, 1.0, 0.0)
         scores = self.scores(tokens)
         if extra:
             scores = scores + extra_weight * self.scores(extra)
         if region:
-            scores = np.where(self._mask(region), scores, 0.0)
+            mask = self._mask(region)
+            searched = scores[mask]
+            scores = np.where(mask, scores, 0.0)
+        else:
+            searched = scores
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        hits = [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        stats = (float(searched.mean()), float(searched.std()), 0.0) if len(searched) \
+            else (0.0, 1.0, 0.0)
+        return hits, stats
 
     def _mask(self, region: str) -> np.ndarray:
         mask = self._region_masks.get(region)
@@ -112,8 +128,8 @@ class LexicalIndex:
         if self.ids:
             self._bm25.save(str(tmp / "bm25"))
         (tmp / "index.json").write_text(json.dumps({
-            "version": version, "ids": self.ids, "regions": list(self._regions),
-            "doc_freq": self._doc_freq,
+            "version": version, "params": self.params, "ids": self.ids,
+            "regions": list(self._regions), "doc_freq": self._doc_freq,
         }))
         old = directory.with_name(directory.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -135,4 +151,5 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError):
             return None  # unreadable: the caller rebuilds it from the manifest
         regions = [r or None for r in meta["regions"]]
-        return cls(bm25, meta["ids"], regions, meta["doc_freq"]), int(meta["version"])
+        return (cls(bm25, meta["ids"], regions, meta["doc_freq"], meta.get("params")),
+                int(meta["version"]))

@@ -48,18 +48,28 @@ def reciprocal_rank_fusion(
 
 def zscore_fusion(
     scored: Mapping[str, Sequence[tuple[str, float]]], weights: Mapping[str, float] | None = None,
+    stats: Mapping[str, tuple[float, float, float]] | None = None,
 ) -> list[tuple[str, float]]:
-    """Fuse ranked (id, score) lists by a weighted sum of per-list z-scores. An id missing from
-    a list gets that list's lowest z-score: it ranked below everything the list returned."""
+    """Fuse ranked (id, score) lists by a weighted sum of z-scores.
+
+    A list's mean and standard deviation come from ``stats[name]`` = (mean, std, score of an
+    id the list lacks) when the ranker scored the whole corpus (BM25 does), else from the list
+    itself, where an id it lacks gets its lowest z: it ranked below everything returned.
+    """
     lists: list[tuple[float, dict[str, float], float]] = []
     for name, items in scored.items():
         weight = 1.0 if weights is None else weights.get(name, 1.0)
         if weight == 0 or not items:
             continue
         values = np.asarray([score for _, score in items], dtype=np.float64)
-        z = (values - values.mean()) / (values.std() or 1.0)
+        if stats and name in stats:
+            mean, std, missing = stats[name]
+        else:
+            mean, std, missing = values.mean(), values.std(), values.min()
+        std = std or 1.0
+        z = (values - mean) / std
         lists.append((weight, dict(zip((i for i, _ in items), z.tolist(), strict=True)),
-                      float(z.min())))
+                      float((missing - mean) / std)))
     ids = dict.fromkeys(item for _, zs, _ in lists for item in zs)
     fused = {item: sum(w * zs.get(item, floor) for w, zs, floor in lists) for item in ids}
     return sorted(fused.items(), key=lambda kv: -kv[1])
@@ -90,6 +100,7 @@ class HybridRetriever:
         rankings: dict[str, list[str]] = {}
         dense_scores: dict[str, float] = {}
         bm25_scores: dict[str, float] = {}
+        lexical_stats = (0.0, 1.0, 0.0)
         vector = None
         view = self.index.view
         known = view.chunks
@@ -108,8 +119,8 @@ class HybridRetriever:
 
         if s.bm25:
             t = time.perf_counter()
-            lexical = view.lexical.search(query.tokens, s.depth, region=region,
-                                                extra=query.place_tokens)
+            lexical, lexical_stats = view.lexical.search_with_stats(
+                query.tokens, s.depth, region=region, extra=query.place_tokens)
             timings["bm25"] = _ms(t)
             rankings["bm25"] = [cid for cid, _ in lexical if cid in known]
             bm25_scores = dict(lexical)
@@ -118,7 +129,7 @@ class HybridRetriever:
         if s.fusion == "zscore":
             lexical_hits = [(c, bm25_scores[c]) for c in rankings.get("bm25", [])]
             fused = zscore_fusion({"dense": list(dense_scores.items()), "bm25": lexical_hits},
-                                  weights)
+                                  weights, {"bm25": lexical_stats})
         else:
             fused = reciprocal_rank_fusion(rankings, weights, k=s.rrf_k)
         rank_of = {name: {cid: r for r, cid in enumerate(ids, 1)} for name, ids in rankings.items()}
