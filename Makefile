@@ -41,15 +41,19 @@ test: install browser
 eval: install
 	$(BIN)/clusterqa eval --compare naive
 
+## Public benchmarks beside the plain llama-index recipe; results in benchmarks/ (BENCHMARKS.md)
 bench: install
 	$(BIN)/clusterqa bench scifact
 	$(BIN)/clusterqa bench clapnq
 	$(BIN)/clusterqa bench speed
+	$(BIN)/clusterqa bench ingest
 
+# A few hundred documents each: the smoke test CI runs (results stay in .clusterqa/).
 bench-quick: install
-	$(BIN)/clusterqa bench scifact --quick
-	$(BIN)/clusterqa bench clapnq --quick
-	$(BIN)/clusterqa bench speed --quick
+	$(BIN)/clusterqa bench scifact --quick --out .clusterqa/bench-results
+	$(BIN)/clusterqa bench clapnq --quick --out .clusterqa/bench-results
+	$(BIN)/clusterqa bench speed --quick --out .clusterqa/bench-results
+	$(BIN)/clusterqa bench ingest --quick --out .clusterqa/bench-results
 
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
