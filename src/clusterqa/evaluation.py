@@ -323,7 +323,8 @@ def config_fingerprint(settings) -> dict[str, Any]:
         "embedding": f"{settings.embedding.backend}:{settings.embedding.model}",
         "chunking": settings.chunking.model_dump(),
         "retrieval": (f"dense={'on' if r.dense else 'off'} bm25={'on' if r.bm25 else 'off'} "
-                      f"rrf_k={r.rrf_k} weights={r.dense_weight}/{r.bm25_weight} "
+                      f"fusion={r.fusion if r.fusion != 'rrf' else f'rrf(k={r.rrf_k})'} "
+                      f"weights={r.dense_weight}/{r.bm25_weight} "
                       f"depth={r.depth} places={'on' if r.expand_places else 'off'}"),
         "answering": settings.answering.model_dump(),
     }

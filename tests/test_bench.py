@@ -1,0 +1,162 @@
+"""Benchmarks: their scoring by hand-computed values, clean skipping without data, and small
+SciFact- and ClapNQ-shaped data sets run end to end with the real model and a real Chroma."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clusterqa.bench import clapnq, scifact
+from clusterqa.bench.common import BenchResult, percentiles
+from clusterqa.cli import app
+from tests.conftest import REPO
+
+runner = CliRunner()
+
+
+def test_scifact_score_by_hand() -> None:
+    rankings = {"q1": ["a", "b", "c"], "q2": ["x", "y"]}
+    qrels = {"q1": {"b"}, "q2": {"x", "z"}}
+    scores = scifact.score(rankings, qrels)
+    q1 = (1 / math.log2(3)) / 1  # the one relevant document at rank 2
+    q2 = 1 / (1 + 1 / math.log2(3))  # rank 1 found, the second relevant one never
+    assert scores["ndcg@10_tune"] == pytest.approx(q1, abs=1e-4)  # even positions: q1
+    assert scores["ndcg@10_test"] == pytest.approx(q2, abs=1e-4)
+    assert scores["ndcg@10_all"] == pytest.approx((q1 + q2) / 2, abs=1e-4)
+    assert scores["recall@100_all"] == pytest.approx(0.75)
+
+
+def test_doc_ranking_keeps_each_documents_best_chunk() -> None:
+    chunks = {c: type("C", (), {"doc_id": d})() for c, d in
+              [("c1", "A"), ("c2", "B"), ("c3", "A"), ("c4", "C")]}
+    assert scifact.doc_ranking(["c3", "c2", "c1", "c4"], chunks) == ["A", "B", "C"]
+
+
+def test_answer_recall_counts_stemmed_content_words() -> None:
+    # Gold content words, stemmed, stopwords dropped: castl, built, stone.
+    assert clapnq.answer_recall("The castles are of stone and were built", "The castle was built "
+                                "of stone") == pytest.approx(1.0)
+    assert clapnq.answer_recall("A wooden tower", "The castle was built of stone") == 0.0
+    assert clapnq.answer_recall("anything", "the of and") == 0.0
+
+
+def test_speed_rows_are_ratios_where_lower_is_better(tmp_path: Path) -> None:
+    result = BenchResult("speed")
+    result.add("retrieval p50", 10.0, 20.0, "ms", higher_is_better=False)
+    result.add("ingest chunks/s", 40.0, 20.0, "/s")
+    result.add("ndcg@10", 0.7, 0.6)
+    assert [r.get("ratio") for r in result.rows] == [2.0, 2.0, None]
+    saved = json.loads(result.save(tmp_path).read_text())
+    assert saved["benchmark"] == "speed" and saved["rows"] == result.rows
+    assert percentiles([5, 1, 3, 2, 4]) == {"p50": 3, "p95": 5}
+
+
+def test_missing_data_skips_cleanly(tmp_path: Path) -> None:
+    for which in ("scifact", "clapnq", "speed"):
+        result = runner.invoke(app, ["bench", which, "--data", str(tmp_path / "nowhere"),
+                                     "--out", str(tmp_path / "out")])
+        assert result.exit_code == 0, result.output
+        assert f"skipped {which}: no" in result.output and "nowhere" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_benchmark_is_a_clear_error(tmp_path: Path) -> None:
+    """Through the thin entry in evals/, as the team would run it: one line, no traceback."""
+    done = subprocess.run([sys.executable, str(REPO / "evals" / "bench.py"), "msmarco"],
+                          cwd=tmp_path, text=True, capture_output=True, timeout=120)
+    assert done.returncode != 0
+    assert "unknown benchmark 'msmarco'" in done.stderr and "Traceback" not in done.stderr
+
+
+# --- end to end on small data sets in the public formats ------------------------------------
+
+TOPICS = {
+    "10": ("Graphene anodes", "Graphene anodes raise the capacity of lithium cells by forty "
+           "percent in laboratory tests. The anodes survived a thousand charge cycles."),
+    "11": ("Malaria vaccine trial", "A malaria vaccine cut infections in children by half in a "
+           "trial across Kenya and Ghana. Side effects were mild."),
+    "12": ("Coral bleaching", "Warmer seas caused mass coral bleaching on the reef in 2016. "
+           "Recovery took several years where water cooled."),
+    "13": ("Sleep and memory", "Deep sleep consolidates memories of facts learned during the "
+           "day. Students deprived of sleep recalled fewer words."),
+    "14": ("Gut bacteria and obesity", "Mice given gut bacteria from obese donors gained more "
+           "fat than mice given bacteria from lean donors."),
+    "15": ("Aspirin and heart attacks", "Daily low-dose aspirin lowered the risk of a first "
+           "heart attack in men over fifty, with more bleeding."),
+}
+CLAIMS = {"1": ("Graphene improves battery capacity.", "10"),
+          "2": ("A vaccine halves malaria in children.", "11"),
+          "3": ("Reef corals bleach when the sea warms.", "12"),
+          "5": ("Aspirin prevents heart attacks.", "15")}
+
+
+@pytest.fixture
+def bench_env(tmp_path: Path) -> Path:
+    """SciFact- and ClapNQ-shaped data, and a settings file keeping everything in tmp_path."""
+    data = tmp_path / "data"
+    sf = data / "scifact"
+    (sf / "qrels").mkdir(parents=True)
+    with gzip.open(sf / "corpus.jsonl.gz", "wt") as f:
+        for did, (title, text) in TOPICS.items():
+            f.write(json.dumps({"_id": did, "title": title, "text": text}) + "\n")
+    (sf / "queries.jsonl").write_text("".join(
+        json.dumps({"_id": q, "text": t}) + "\n" for q, (t, _) in CLAIMS.items()))
+    (sf / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join(
+        f"{q}\t{d}\t1\n" for q, (_, d) in CLAIMS.items()))
+
+    cq = data / "clapnq"
+    cq.mkdir()
+
+    def row(question: str, topic: str, answer: str) -> str:
+        title, text = TOPICS[topic]
+        return json.dumps({"input": question, "passages": [{"title": title, "text": text}],
+                           "output": [{"answer": answer}]}) + "\n"
+
+    (cq / "clapnq_dev_answerable.jsonl").write_text(
+        row("how much do graphene anodes raise the capacity of lithium cells", "10",
+            "Graphene anodes raise capacity by forty percent.")
+        + row("in which countries was the malaria vaccine trial", "11", "Kenya and Ghana."))
+    (cq / "clapnq_dev_unanswerable.jsonl").write_text(
+        row("who is the president of the zorblax coral society", "12", "")
+        + row("what did the sleep study cost in dollars", "13", ""))
+    (tmp_path / "clusterqa.toml").write_text(f'data_dir = "{tmp_path / "qa"}"\n')
+    return data
+
+
+@pytest.mark.slow
+def test_scifact_bench_end_to_end(bench_env: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["bench", "scifact", "--data", str(bench_env), "--quick",
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "out" / "scifact-quick.json").read_text())
+    rows = {r["metric"]: r for r in saved["rows"]}
+    # Six distinct topics: every claim's abstract should come first for our full retrieval.
+    assert rows["ndcg@10 ours full"]["ours"] == pytest.approx(1.0)
+    assert rows["recall@100 ours full"]["ours"] == pytest.approx(1.0)
+    assert 0 < rows["ndcg@10 ours dense"]["naive"] <= 1  # the plain recipe, same run
+    assert rows["ingest chunks/s"]["ratio"] > 0
+    assert saved["details"]["documents"] == len(TOPICS)
+    assert saved["details"]["retrieval"]["depth"] >= 300
+    assert "plain llama-index" in result.output
+
+
+@pytest.mark.slow
+def test_clapnq_bench_end_to_end(bench_env: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["bench", "clapnq", "--data", str(bench_env),
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    rows = {r["metric"]: r for r in
+            json.loads((tmp_path / "out" / "clapnq.json").read_text())["rows"]}
+    assert rows["hit@1 (answerable)"]["ours"] == 1.0
+    assert rows["hit@5 (answerable)"]["naive"] == 1.0
+    # "zorblax" is in no passage, so that question at least must be abstained on.
+    assert rows["abstains on unanswerable"]["ours"] >= 0.5
+    assert rows["abstains on answerable"]["ours"] == 0.0
+    assert rows["answer recall of gold words"]["ours"] > 0.5
