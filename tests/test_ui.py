@@ -4,6 +4,7 @@ Chromium drives the page (Playwright with Debian's /usr/bin/chromium, no browser
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -72,6 +73,77 @@ def test_markdown_export_quotes_the_supporting_sentence_with_its_link() -> None:
     assert "**A:** Alpha. [1]" in md
     assert "[1] Report — Pub · r. <https://example.org/r>" in md
     assert "> Alpha." in md
+
+
+def test_quotes_show_markdown_and_maths_characters_verbatim() -> None:
+    """The chat renders Markdown: document text must not turn into emphasis, links or maths."""
+    text = "Set window.__flag__ to *on*; it costs $5m [see](javascript:x) or `code`."
+    page = answer_html(Answer("q", "ok. [1]", False, [citation(text=text,
+                                                                highlights=[])]), turn=1)
+    for raw in ("__", "*on*", "$5m", "](", "`code`"):
+        assert raw not in page
+    assert "&#95;&#95;flag&#95;&#95;" in page and "&#36;5m" in page
+    assert 'href="#t1-cite-1"' in page  # our own [n] links still work
+
+
+def test_excerpt_cuts_between_words_and_hides_when_the_card_opens() -> None:
+    words = " ".join(f"word{i}" for i in range(200))
+    text = f"{words} The supporting sentence is here. {words}"
+    start = text.index("The supporting")
+    c = citation(text=text, highlights=[(start, start + len("The supporting sentence is here."))])
+    page = answer_html(Answer("q", "x [1]", False, [c]), turn=1)
+    excerpt = page.split('class="cq-passage cq-excerpt">')[1].split("</div>")[0]
+    # Starts and ends on whole words ("word57", never "ord57" or "wo").
+    assert re.match(r"…word\d+ ", excerpt) and re.search(r" word\d+…$", excerpt)
+    assert "<mark>The supporting sentence is here.</mark>" in excerpt
+    assert "<details><summary>Whole passage</summary>" in page
+
+
+def test_markdown_export_pastes_cleanly_with_every_source_traceable() -> None:
+    said = "Tombola was bought by Flutter [S2]."
+    brief = citation(n=1, title="NE brief", source="corpus/ne.md", url=None,
+                     text=f"{said} Other text.", highlights=[(0, len(said))],
+                     sources=["https://a.example/1", "https://b.example/2"])
+    article = citation(n=2, title="<img src=x onerror=y()> Echo", publisher="<b>Echo</b>",
+                       url="https://echo.example/a", text="Second. Quote.", highlights=[(0, 7)])
+    md = answer_markdown(Answer("Who bought <tombola>?", "Flutter [1]. Second [2].", False,
+                                [brief, article]))
+    blocks = [b.strip() for b in md.split("\n\n")]
+    # Every source, its quote and its brief's links are paragraphs of their own.
+    assert "[1] NE brief — r. corpus/ne.md" in blocks
+    assert "> Tombola was bought by Flutter [S2]." in blocks
+    assert "Sources behind this passage: [S2] <https://b.example/2>" in blocks
+    assert "> Second." in blocks
+    assert "<img" not in md and "<b>" not in md and "&lt;tombola&gt;" in md
+    nearest = answer_markdown(Answer("q", "The reports don't say.", True,
+                                     [citation(text="word " * 100, highlights=[])]))
+    assert "**Nearest passages (not an answer):**" in nearest
+    assert "> word word" in nearest and nearest.rstrip().endswith("…")
+
+
+def test_feedback_taken_back_is_recorded_as_such(tmp_path: Path) -> None:
+    """Clicking Like again un-likes: gradio sends an empty value, which is no dislike."""
+    from types import SimpleNamespace
+
+    from clusterqa.ui import ChatApp, feedback_path
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    app = ChatApp(assistant=None, settings=settings)
+    history = [{"role": "user", "content": "Who?"}, {"role": "assistant", "content": "Al."}]
+    for value in (True, "", False):
+        app.feedback(history, SimpleNamespace(index=1, liked=value))
+    records = [json.loads(line) for line in feedback_path(settings).read_text().splitlines()]
+    assert [r["liked"] for r in records] == [True, None, False]
+    assert all(r["question"] == "Who?" for r in records)
+
+
+def test_status_counts_read_as_english() -> None:
+    from clusterqa.ui import _count, _when
+
+    assert _count(1, "document") == "1 document" and _count(1200, "chunk") == "1,200 chunks"
+    assert _when("2026-11-26T14:15:56+00:00") == "26 Nov 2026, 14:15 UTC"
+    assert _when(None) == "never"
 
 
 # --- the running app ----------------------------------------------------------------------
@@ -185,11 +257,30 @@ def test_headline_question_shows_answer_and_cards_and_follows_a_reference(page) 
     target = ref.get_attribute("href")
     assert page.evaluate("location.hash") == target
     assert page.evaluate("document.querySelector(':target').id") == target[1:]
-    # A long passage shows an excerpt; its card expands to the whole passage.
+    # A long passage shows an excerpt; its card expands to the whole passage, which then
+    # replaces the excerpt rather than repeating it.
     details = bot.locator(".cq-card details").first
     assert details.count() == 1
+    excerpt = bot.locator(".cq-excerpt").first
+    assert excerpt.is_visible()
     details.locator("summary").click()
     assert details.get_attribute("open") is not None
+    assert not excerpt.is_visible()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_finished_answer_is_shown_from_its_question(page) -> None:
+    """Long source cards must not push the answer out of view when it completes."""
+    ask(page, "Who founded Skyscanner?")
+    ask(page, "which Teesside firms make games?")
+    page.wait_for_timeout(400)
+    assert page.evaluate("""() => {
+        const box = document.querySelector('#chat').getBoundingClientRect();
+        const asked = [...document.querySelectorAll('#chat [data-testid="user"]')].pop();
+        const r = asked.getBoundingClientRect();
+        return r.top >= box.top - 1 && r.bottom <= box.bottom;
+    }""")
 
 
 @pytest.mark.slow
@@ -215,6 +306,7 @@ def test_region_filter_limits_the_sources(page) -> None:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_export_downloads_markdown_with_sources(page) -> None:
+    assert page.locator("#export").is_disabled()  # nothing to export yet
     ask(page, "Who acquired Kontainers?")
     page.wait_for_timeout(500)  # the export file is set with the final message
     with page.expect_download() as download:
@@ -238,7 +330,8 @@ def test_document_payloads_stay_inert(page) -> None:
         assert not href.lower().startswith("javascript:")
     page.wait_for_timeout(500)
     assert page.evaluate("window.__pwned") is None
-    assert "<script>" in bot.inner_text() or "window.__pwned" in bot.inner_text()
+    # Shown verbatim: not run, and not eaten by Markdown either (the underscores stay).
+    assert "<script>window.__pwned = 'script'</script>" in bot.inner_text()
 
 
 @pytest.mark.slow
@@ -257,6 +350,13 @@ def test_feedback_is_stored_with_question_answer_and_citations(page, running_app
     record = json.loads(path.read_text().splitlines()[-1])
     assert record["liked"] is True and record["question"] == "Who founded Skyscanner?"
     assert "Skyscanner" in record["answer"] and record["citations"]
+    # Clicking it again takes the like back: recorded as null, not as a dislike.
+    page.locator("#chat button[aria-label='Liked']").last.click()
+    for _ in range(50):
+        if path.read_text().count("\n") > before + 1:
+            break
+        page.wait_for_timeout(100)
+    assert json.loads(path.read_text().splitlines()[-1])["liked"] is None
 
 
 @pytest.mark.slow

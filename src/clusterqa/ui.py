@@ -27,7 +27,7 @@ import gradio as gr
 from clusterqa.answering import Answer
 from clusterqa.assistant import Assistant
 from clusterqa.errors import ClusterQAError
-from clusterqa.render import answer_html, answer_markdown
+from clusterqa.render import answer_html, answer_markdown, escape_text
 from clusterqa.settings import Settings
 
 ALL_REGIONS = "All regions"
@@ -43,7 +43,34 @@ CSS = """
 .cq-meta, .cq-source { font-size: 0.85em; color: #6b7280; }
 .cq-passage { font-size: 0.92em; margin-top: 4px; }
 .cq-passage mark { background: #fef08a; }
+.cq-excerpt:has(+ details[open]) { display: none; }
 """
+# Gradio's autoscroll keeps the chat at its bottom, which for an answer with source cards is
+# the last card. Instead, bring each new question to the top of the chat as soon as there is
+# room, so its answer reads from the start; after that the reader scrolls as they like.
+FOLLOW_QUESTIONS = """() => {
+  const chat = document.querySelector('#chat');
+  if (!chat || chat.dataset.cqFollow) return;
+  chat.dataset.cqFollow = '1';
+  let placed = 0;
+  const scroller = (el) => {
+    for (let box = el.parentElement; box && box !== chat; box = box.parentElement) {
+      if (/auto|scroll/.test(getComputedStyle(box).overflowY)) return box;
+    }
+    return null;
+  };
+  new MutationObserver(() => {
+    const asked = chat.querySelectorAll('[data-testid="user"]');
+    if (asked.length <= placed) { placed = Math.min(placed, asked.length); return; }
+    const last = asked[asked.length - 1];
+    const box = scroller(last);
+    if (!box) return;
+    const offset = last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    box.scrollTop += offset;
+    const now = last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    if (Math.abs(now) < 2) placed = asked.length;
+  }).observe(chat, {childList: true, subtree: true, characterData: true});
+}"""
 
 
 class ChatApp:
@@ -82,11 +109,10 @@ class ChatApp:
 
     def status_markdown(self) -> str:
         status = self.assistant.status()
-        regions = ", ".join(f"{html.escape(r.region)} {r.documents} docs / {r.chunks} chunks"
-                            for r in status.regions)
-        when = status.last_ingested or "never"
-        return (f"**{status.documents} documents, {status.chunks} chunks** loaded — {regions}. "
-                f"Last ingested: {html.escape(when)}.")
+        regions = ", ".join(f"{escape_text(r.region)} {_count(r.documents, 'document')} / "
+                            f"{_count(r.chunks, 'chunk')}" for r in status.regions)
+        return (f"**{_count(status.documents, 'document')}, {_count(status.chunks, 'chunk')}** "
+                f"loaded — {regions}. Last ingested: {_when(status.last_ingested)}.")
 
     # --- answering ----------------------------------------------------------------------------
 
@@ -99,7 +125,8 @@ class ChatApp:
             return
         region = None if region in (None, "", ALL_REGIONS) else region
         turn = sum(1 for m in history if m.get("role") == "user") + 1
-        history.append({"role": "user", "content": question})
+        # The question is shown as typed: no Markdown or HTML of the user's comes alive.
+        history.append({"role": "user", "content": escape_text(question)})
         history.append({"role": "assistant", "content": "…"})
         yield "", history, gr.skip(), gr.skip()
         try:
@@ -121,7 +148,8 @@ class ChatApp:
         self._answers[content] = answer
         while len(self._answers) > 1000:
             self._answers.pop(next(iter(self._answers)))
-        yield gr.skip(), history, answer_markdown(answer), self.export(answer)
+        yield (gr.skip(), history, answer_markdown(answer),
+               gr.update(value=self.export(answer), interactive=True))
 
     def export(self, answer: Answer) -> str:
         directory = self.settings.data_dir / "exports"
@@ -138,13 +166,18 @@ class ChatApp:
             raise gr.Error(str(exc)) from exc
 
     def feedback(self, history: list[dict], like: gr.LikeData) -> None:
-        """Thumbs up/down, stored with question, answer and citations (JSON Lines)."""
+        """Thumbs up/down, stored with question, answer and citations (JSON Lines).
+
+        ``liked`` is true or false, or null when the user clicks their choice again to take
+        it back (gradio then sends an empty value): the latest line for an answer counts."""
         index = like.index if isinstance(like.index, int) else like.index[0]
         answer = self._answers.get(_text(history[index]))
-        question = next((_text(m) for m in reversed(history[:index])
-                         if m.get("role") == "user"), "")
+        question = answer.question if answer else html.unescape(next(
+            (_text(m) for m in reversed(history[:index]) if m.get("role") == "user"), ""))
+        value = like.liked
+        liked = None if value in ("", None) else value if isinstance(value, str) else bool(value)
         record = {"time": datetime.now(UTC).isoformat(timespec="seconds"),
-                  "liked": bool(like.liked), "question": question,
+                  "liked": liked, "question": question,
                   "answer": answer.text if answer else _text(history[index]),
                   "abstained": answer.abstained if answer else None,
                   "citations": [c.to_json() for c in answer.citations] if answer else []}
@@ -170,6 +203,21 @@ def _text(message: dict) -> str:
     return str(content)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _when(stamp: str | None) -> str:
+    """An ISO time as people read it: 26 Nov 2026, 14:15 UTC."""
+    if not stamp:
+        return "never"
+    try:
+        moment = datetime.fromisoformat(stamp).astimezone(UTC)
+    except ValueError:
+        return escape_text(stamp)
+    return moment.strftime("%-d %b %Y, %H:%M UTC")
+
+
 def feedback_path(settings: Settings) -> Path:
     return settings.data_dir / "feedback.jsonl"
 
@@ -183,7 +231,8 @@ def build(assistant: Assistant, settings: Settings) -> gr.Blocks:
         with gr.Row():
             region = gr.Dropdown(app.region_choices(), value=ALL_REGIONS, label="Region",
                                  elem_id="region", scale=1)
-        chat = gr.Chatbot(elem_id="chat", height=560, buttons=["copy"],
+        chat = gr.Chatbot(elem_id="chat", height=560, buttons=["copy"], show_label=False,
+                          autoscroll=False,
                           feedback_options=("Like", "Dislike"), sanitize_html=True,
                           placeholder="Ask about firms, places, figures and deals in the "
                                       "reports.")
@@ -196,7 +245,8 @@ def build(assistant: Assistant, settings: Settings) -> gr.Blocks:
             gr.Examples(examples, inputs=question, label="Try")
         with gr.Row():
             clear = gr.ClearButton([question, chat], value="Clear conversation", elem_id="clear")
-            download = gr.DownloadButton("Export answer (.md)", elem_id="export", value=None)
+            download = gr.DownloadButton("Export answer (.md)", elem_id="export", value=None,
+                                         interactive=False)
         with gr.Accordion("Last answer as Markdown", open=False):
             markdown = gr.Code(language="markdown", elem_id="markdown", interactive=False)
 
@@ -205,10 +255,12 @@ def build(assistant: Assistant, settings: Settings) -> gr.Blocks:
             trigger(app.respond, [question, chat, region], outputs,
                     api_visibility="private").then(app.status_markdown, None, status,
                                                    api_visibility="private")
-        clear.click(lambda: ("", None), None, [markdown, download], api_visibility="private")
+        clear.click(lambda: ("", gr.update(value=None, interactive=False)), None,
+                    [markdown, download], api_visibility="private")
         chat.like(app.feedback, [chat], None, api_visibility="private")
         demo.load(lambda: (app.status_markdown(), gr.update(choices=app.region_choices())),
                   None, [status, region], api_visibility="private")
+        demo.load(None, None, None, js=FOLLOW_QUESTIONS, api_visibility="private")
         gr.api(app.api_ask, api_name="ask")
     return demo
 
