@@ -88,3 +88,45 @@ def test_bad_settings_name_the_field(cli_env: Path) -> None:
     (cli_env / "clusterqa.toml").write_text("[retrieval]\ntop_k = -1\n")
     result = run_cli("ask", "x", cwd=cli_env)
     assert result.returncode == 2 and "top_k" in result.stderr and "Traceback" not in result.stderr
+    # A misspelt section, and a misspelt variable: one line each, naming what is wrong.
+    (cli_env / "clusterqa.toml").write_text('[retreival]\ntop_k = 3\n')
+    typo = run_cli("ask", "x", cwd=cli_env)
+    assert typo.stderr.strip() == ("error: invalid settings: retreival: unknown setting "
+                                   "(see README, Settings)")
+
+
+def test_long_messages_stay_on_one_line_in_a_pipe(cli_env: Path) -> None:
+    run_cli("ingest", cwd=cli_env)
+    region = "a-region-name-long-enough-to-push-the-message-well-past-eighty-columns"
+    result = run_cli("ask", "--region", region, "x", cwd=cli_env)
+    assert len(result.stderr.strip().splitlines()) == 1 and region in result.stderr
+
+
+def test_a_batch_answers_every_good_question(cli_env: Path) -> None:
+    """A bad question is reported in its place; the others are still answered; exit 2."""
+    assert run_cli("ingest", cwd=cli_env).returncode == 0
+    result = run_cli("ask", "--json", "Who founded Skyscanner?", "x" * 2500,
+                     "Who acquired Kontainers?", cwd=cli_env)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [("error" in d) for d in lines] == [False, True, False]
+    assert "too long" in lines[1]["error"] and "too long" in result.stderr
+    assert result.returncode == 2
+
+
+def test_stdin_that_is_not_utf8_is_read_not_fatal(cli_env: Path) -> None:
+    run_cli("ingest", cwd=cli_env)
+    done = subprocess.run([sys.executable, "-m", "clusterqa.cli", "ask", "--json", "-"],
+                          cwd=cli_env, input=b"\xff\xfe bad\nWho founded Skyscanner?\n",
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.decode().splitlines()) == 2
+
+
+def test_region_names_match_as_people_write_them(cli_env: Path) -> None:
+    run_cli("ingest", cwd=cli_env)
+    for spelling in ("North East", "North-East", "north_east"):
+        result = run_cli("ask", "--json", "--region", spelling, "Who acquired Kontainers?",
+                         cwd=cli_env)
+        assert result.returncode == 0, result.stderr
+        cited = json.loads(result.stdout)["citations"]
+        assert cited and {c["region"] for c in cited} == {"north-east"}

@@ -6,6 +6,7 @@ knows how retrieval or answering works.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ class Assistant:
         """The answer and the ranked passages behind it (``depth`` of them; the answerer
         reads the first ``answering.passages``). The eval runner scores both."""
         started = time.perf_counter()
-        question = self._check(question, region)
+        question, region = self._check(question, region)
         retrieval = self.retriever.retrieve(question, region=region or None, k=depth)
         t = time.perf_counter()
         answer = self.answerer.answer(question, retrieval, region=region or None)
@@ -101,7 +102,8 @@ class Assistant:
         return Status(len(self.index.documents), len(self.index.chunks), stats,
                       self.index.last_ingested(), self.index.version)
 
-    def _check(self, question: str, region: str | None) -> str:
+    def _check(self, question: str, region: str | None) -> tuple[str, str | None]:
+        """The question, trimmed, and the region as ingested ("North East" -> north-east)."""
         question = (question or "").strip()
         if not question:
             raise ClusterQAError("the question is empty")
@@ -112,10 +114,14 @@ class Assistant:
         if not self.index.chunks:
             raise ClusterQAError(f"nothing is ingested in {self.settings.data_dir} yet; "
                                  "run `clusterqa ingest` first")
-        if region and region not in self.index.regions():
+        if not region:
+            return question, None
+        known = {re.sub(r"[\s_-]+", "-", r.lower()): r for r in self.index.regions()}
+        found = known.get(re.sub(r"[\s_-]+", "-", region.strip().lower()))
+        if found is None:
             raise ClusterQAError(f"unknown region '{region}'; ingested regions: "
                                  f"{', '.join(self.index.regions())}")
-        return question
+        return question, found
 
     def close(self) -> None:
         self.index.close()

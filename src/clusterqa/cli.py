@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -33,7 +34,8 @@ sources_app = typer.Typer(help="List or remove ingested documents.", invoke_with
 app.add_typer(sources_app, name="sources")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# Messages are one line each, however narrow the terminal (or a pipe's 80 columns).
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 SettingsOpt = Annotated[Path | None, typer.Option(
     "--settings", help="Settings file (TOML); default ./clusterqa.toml or $CLUSTERQA_SETTINGS_FILE",
@@ -51,8 +53,20 @@ def _main(ctx: typer.Context, settings: SettingsOpt = None,
     overrides = {"data_dir": data_dir} if data_dir else {}
     try:
         ctx.obj = {"settings": Settings.load(settings, **overrides)}
-    except ValueError as exc:  # pydantic's ValidationError: name the bad field
+    except ValidationError as exc:
+        raise ClusterQAError(f"invalid settings: {_settings_problems(exc)}") from exc
+    except ValueError as exc:
         raise ClusterQAError(f"invalid settings: {exc}") from exc
+
+
+def _settings_problems(exc: ValidationError) -> str:
+    """pydantic's report in one line: 'retreival: unknown setting; retrieval.top_k: ...'."""
+    problems = []
+    for e in exc.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "settings"
+        what = "unknown setting" if e["type"] == "extra_forbidden" else e["msg"]
+        problems.append(f"{where}: {what}")
+    return "; ".join(problems) + " (see README, Settings)"
 
 
 # --- ingest ---------------------------------------------------------------------------------
@@ -139,17 +153,36 @@ def ask(
     expanded: list[str] = []
     for q in questions:
         if q == "-":
-            expanded.extend(line.strip() for line in sys.stdin if line.strip())
+            # Bytes that are not UTF-8 become U+FFFD rather than stopping the batch.
+            stdin = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+            expanded.extend(line.strip() for line in stdin.splitlines() if line.strip())
         else:
             expanded.append(q)
     assistant = Assistant.from_settings(_settings(ctx))
+    failed = 0
     for question in expanded:
-        answer = assistant.ask(question, region=region)
+        try:
+            answer = assistant.ask(question, region=region)
+        except ClusterQAError as exc:
+            # One bad question in a batch is reported in its place; the rest are answered.
+            if len(expanded) == 1:
+                raise
+            failed += 1
+            err.print(Text(f"error: {exc}", style="red"))
+            if as_json:
+                _write_json({"question": question, "error": str(exc)})
+            continue
         if as_json:
-            sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
-            sys.stdout.flush()
+            _write_json(answer.to_json())
         else:
             _print_answer(answer)
+    if failed:
+        raise typer.Exit(2)
+
+
+def _write_json(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
 def _print_answer(answer) -> None:

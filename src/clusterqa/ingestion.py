@@ -260,8 +260,7 @@ class Ingestor:
                 key = _relative_key(path)
                 yield load_file(path, corpus_dir=corpus, metadata=source_list.metadata_for(key))
             except LoadError as exc:
-                report.failed.append(exc)
-                self.progress.message(f"skipped {exc}")
+                report.failed.append(exc)  # named once, in the summary
             finally:
                 self.progress.file_done(str(path))
         for url in urls:
@@ -271,8 +270,7 @@ class Ingestor:
                     from clusterqa.fetch import fetch_document as fetch
                 yield fetch(url, source_list.metadata_for(url))
             except LoadError as exc:
-                report.failed.append(exc)
-                self.progress.message(f"skipped {exc}")
+                report.failed.append(exc)  # named once, in the summary
             finally:
                 self.progress.file_done(url)
 

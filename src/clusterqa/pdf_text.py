@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections import Counter
 from typing import Any
@@ -11,6 +12,10 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from clusterqa.errors import LoadError
+
+# pypdf logs what it repairs or cannot read; our own LoadError names the file and the reason
+# once, in the ingest summary, so its warnings would only repeat it without the file name.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 # /Title values PDF producers write when no title was set (reportlab: canvas, platypus).
 _PLACEHOLDER_TITLES = {"untitled", "(anonymous)", "anonymous", "untitled document"}
