@@ -144,19 +144,66 @@ def test_a_store_built_with_another_model_is_refused(fake_settings) -> None:
         Ingestor(other).ingest()
 
 
-def test_rebuild_reembeds_everything_with_the_new_recipe(fake_settings) -> None:
-    """A changed embedding recipe is refused until --rebuild, which re-embeds every chunk."""
+def test_rebuild_reembeds_everything_with_the_new_recipe(fake_settings, tmp_path: Path) -> None:
+    """A changed embedding recipe is refused until --rebuild, which re-embeds every chunk
+    already ingested, including documents that came from paths outside the source list."""
+    extra = tmp_path / "elsewhere" / "note.md"
+    extra.parent.mkdir()
+    extra.write_text("Zorbcorp is a Gateshead drone maker. It was founded in 2019.")
     first = Ingestor(fake_settings).ingest()
+    Ingestor(fake_settings).ingest([extra])
     before = state(fake_settings)["manifest"]
     plain = fake_settings.model_copy(update={"embedding": fake_settings.embedding.model_copy(
         update={"title_prefix": False})})
     with pytest.raises(StoreMismatchError):
         Ingestor(plain).ingest()
     report = Ingestor(plain).ingest(rebuild=True)
-    assert len(report.added) == 5 and report.chunks_embedded == first.chunks_embedded
+    assert report.rebuilt == 6 and report.chunks_embedded == len(before)
+    assert report.chunks_embedded > first.chunks_embedded  # the extra note too
     after = assert_consistent(plain)["manifest"]
-    assert len(after) == len(before) and after.isdisjoint(before)  # new vectors, no leftovers
+    assert len(after) == len(before) and after.isdisjoint(before)  # new ids, no leftovers
+    assert len(Manifest(manifest_path(plain)).documents()) == 6
     assert Ingestor(plain).ingest().chunks_embedded == 0
+
+
+def test_rebuild_with_the_same_recipe_replaces_vectors_in_place(fake_settings) -> None:
+    """A new model with the same recipe keeps every chunk id and re-embeds each one."""
+    Ingestor(fake_settings).ingest()
+    before = state(fake_settings)["manifest"]
+    report = Ingestor(fake_settings).ingest(rebuild=True)
+    assert report.chunks_embedded == len(before) and report.rebuilt == 5
+    assert assert_consistent(fake_settings)["manifest"] == before
+
+
+REBUILD_SCRIPT = """
+import sys
+from clusterqa.ingestion import Ingestor
+from clusterqa.settings import Settings
+s = Settings.load(data_dir=sys.argv[1], corpus_dir=sys.argv[2], sources_file="none.yaml",
+                  embedding={"backend": "fake", "batch_size": 2, "title_prefix": False})
+Ingestor(s).ingest(rebuild=True)
+"""
+
+
+def test_readers_keep_answering_during_a_rebuild(tmp_path: Path, corpus_copy: Path) -> None:
+    """A rebuild replaces chunks group by group: a reader never finds the store empty."""
+    from clusterqa.assistant import Assistant
+
+    data = tmp_path / "data"
+    settings = make_settings(tmp_path, corpus=corpus_copy, data_dir=data)
+    Ingestor(settings).ingest()
+    reader = Assistant.from_settings(settings)
+    env = {**os.environ, "CLUSTERQA_FAKE_EMBED_DELAY": "0.1"}
+    proc = subprocess.Popen([sys.executable, "-c", REBUILD_SCRIPT, str(data), str(corpus_copy)],
+                            env=env, cwd=tmp_path)
+    asked = 0
+    while proc.poll() is None:
+        answer = reader.ask("Who acquired Kontainers?")  # raises if the store were empty
+        assert answer.citations
+        asked += 1
+        time.sleep(0.05)
+    assert proc.returncode == 0 and asked >= 5
+    assert reader.ask("Who acquired Kontainers?").citations
 
 
 def test_recovery_removes_orphans_and_restores_missing_vectors(fake_settings) -> None:

@@ -103,7 +103,8 @@ def ingest(
     = None,
     prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone.")] = False,
     rebuild: Annotated[bool, typer.Option(
-        help="Empty the store and embed everything again (after a model change).")] = False,
+        help="Re-embed everything already ingested (after a model change); "
+             "the chat keeps answering meanwhile.")] = False,
 ) -> None:
     """Ingest documents: only new or changed ones are embedded."""
     from clusterqa.ingestion import Ingestor
@@ -117,6 +118,8 @@ def ingest(
                                                            rebuild=rebuild)
     for failure in report.failed:
         err.print(Text(f"failed: {failure}", style="red"))
+    if report.rebuilt:
+        out.print(f"rebuild: re-embedded the {report.rebuilt} documents already ingested")
     parts = [f"{len(report.added)} added", f"{len(report.updated)} updated",
              f"{len(report.metadata_only)} metadata only", f"{len(report.unchanged)} unchanged"]
     if prune or report.removed:

@@ -24,7 +24,7 @@ from pathlib import Path
 import filelock
 import numpy as np
 
-from clusterqa.chunking import Chunk, Chunker
+from clusterqa.chunking import Chunk, Chunker, chunk_id
 from clusterqa.documents import Document, discover, load_file
 from clusterqa.embeddings import Embedder, create_embedder
 from clusterqa.errors import IngestLockedError, LoadError, StoreMismatchError
@@ -50,6 +50,7 @@ class IngestReport:
     failed: list[LoadError] = field(default_factory=list)
     recovered_orphans: int = 0
     recovered_missing: int = 0
+    rebuilt: int = 0  # documents re-embedded from the manifest by --rebuild
     chunks_total: int = 0
     chunks_embedded: int = 0
     chunks_reused: int = 0
@@ -68,7 +69,7 @@ class IngestReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.metadata_only or self.removed
-                    or self.recovered_orphans or self.recovered_missing)
+                    or self.recovered_orphans or self.recovered_missing or self.rebuilt)
 
 
 class IngestProgress:
@@ -125,16 +126,15 @@ class Ingestor:
     def ingest(self, targets: Sequence[str | Path] | None = None, prune: bool = False,
                rebuild: bool = False) -> IngestReport:
         """Ingest ``targets`` (files, folders, URLs), or the source list when none are given.
-        ``rebuild`` first empties the store (a new model or embedding recipe)."""
-        if rebuild:
-            self._empty()
+        ``rebuild`` first re-embeds everything already ingested (a new model or embedding
+        recipe; see ``_reembed``)."""
         source_list = read_source_list(self.settings.sources_file, self.settings.corpus_dir)
         files, urls = self._targets(targets, source_list)
 
         def documents(report: IngestReport) -> Iterable[Document]:
             return self._load_all(files, urls, source_list, report)
 
-        return self._run(documents, len(files) + len(urls), prune)
+        return self._run(documents, len(files) + len(urls), prune, rebuild)
 
     def ingest_documents(self, documents: Iterable[Document], total: int | None = None
                          ) -> IngestReport:
@@ -142,10 +142,12 @@ class Ingestor:
         return self._run(lambda _report: documents, total, prune=False)
 
     def _run(self, documents: Callable[[IngestReport], Iterable[Document]], total: int | None,
-             prune: bool) -> IngestReport:
+             prune: bool, rebuild: bool = False) -> IngestReport:
         with self._locked() as (manifest, store):
             report = IngestReport()
             started = time.perf_counter()
+            if rebuild:
+                self._reembed(manifest, store, report)
             self._check_model(manifest)
             self._recover(manifest, store, report)
             self.progress.start(total or 0)
@@ -169,15 +171,36 @@ class Ingestor:
             report.seconds = time.perf_counter() - started
             return report
 
-    def _empty(self) -> None:
-        with self._locked() as (manifest, store):
-            store.clear()
-            with manifest.snapshot():
-                ids = [d.doc_id for d in manifest.documents()]
-            for doc_id in ids:
-                manifest.remove_document(doc_id)
-            manifest.set_state("embedding_model", embedder_name(self.settings))
-            self._rebuild_lexical(manifest)
+    def _reembed(self, manifest: Manifest, store: VectorStore, report: IngestReport) -> None:
+        """Re-embed every ingested chunk with the current model and recipe, from the text the
+        manifest keeps, so documents ingested from other paths or URLs are kept too.
+
+        It goes group by group like any update (new vectors in, one manifest commit, old ids
+        out), so readers keep answering throughout: each chunk has its old vector or its new
+        one. Killed half way, the manifest still names the old model, and ``ingest`` asks
+        for ``--rebuild`` again. A model with vectors of another size needs a new data_dir.
+        """
+        group = self.settings.embedding.batch_size * GROUP_BATCHES
+        pending: list[tuple[DocumentRecord, list[Chunk], DocumentRecord]] = []
+        records = manifest.documents()
+        self.progress.start(len(records))
+        for record in records:
+            context = self._embed_context(record)
+            seen: dict[tuple[int | None, str], int] = {}
+            chunks = []
+            for c in manifest.chunks(record.doc_id):
+                occurrence = seen.get((c.page, c.text), 0)
+                seen[(c.page, c.text)] = occurrence + 1
+                chunks.append(Chunk(chunk_id(record.doc_id, c.page, c.text, occurrence, context),
+                                    record.doc_id, c.ord, c.page, c.start, c.end, c.text))
+            pending.append((record, chunks, record))
+            if sum(len(c) for _, c, _ in pending) >= group:
+                self._write(pending, manifest, store, report, reembed=True)
+                pending = []
+            self.progress.file_done(record.source)
+        self._write(pending, manifest, store, report, reembed=True)
+        manifest.set_state("embedding_model", embedder_name(self.settings))
+        report.rebuilt = len(records)
 
     def remove(self, doc_id: str) -> bool:
         """Remove one document from the manifest, Chroma and BM25. False if it is unknown."""
@@ -300,14 +323,17 @@ class Ingestor:
         meta = doc.metadata if isinstance(doc, DocumentRecord) else doc.metadata()
         return str(meta.get("title") or "")
 
-    def _write(self, pending: list[tuple[Document, list[Chunk], DocumentRecord | None]],
-               manifest: Manifest, store: VectorStore, report: IngestReport) -> None:
+    def _write(self, pending: Sequence[tuple[Document | DocumentRecord, list[Chunk],
+                                             DocumentRecord | None]],
+               manifest: Manifest, store: VectorStore, report: IngestReport,
+               reembed: bool = False) -> None:
         """Embed, store and commit a group of documents: vectors first, then one manifest
-        commit for the group, then the old chunks go (see the module docstring)."""
+        commit for the group, then the old chunks go (see the module docstring). With
+        ``reembed`` even chunks Chroma has are embedded again (a new model, same ids)."""
         if not pending:
             return
         all_ids = [c.chunk_id for _, chunks, _ in pending for c in chunks]
-        have = store.existing(all_ids)
+        have = set() if reembed else store.existing(all_ids)
         # Embed each distinct input once, across all documents in the group.
         todo = [(doc, c) for doc, chunks, _ in pending for c in chunks if c.chunk_id not in have]
         inputs = {c.chunk_id: embed_input(self._embed_context(doc), c.text) for doc, c in todo}
@@ -325,14 +351,13 @@ class Ingestor:
         if kept:  # reused vectors; their metadata may have changed with the text
             store.update_metadata([c.chunk_id for _, c in kept],
                                   [chroma_metadata(doc, c.page) for doc, c in kept])
-        manifest.put_documents([
-            (doc.doc_id, doc.source, doc.content_hash, doc.metadata_hash, doc.metadata(),
-             len(doc.pages), chunks) for doc, chunks, _ in pending])
+        manifest.put_documents([_record_fields(doc, chunks) for doc, chunks, _ in pending])
         stale: set[str] = set()
         for doc, chunks, old in pending:
             if old is not None:
                 stale |= set(old.chunk_ids) - {c.chunk_id for c in chunks}
-            (report.updated if old is not None else report.added).append(doc.doc_id)
+            if not reembed:
+                (report.updated if old is not None else report.added).append(doc.doc_id)
         store.delete(sorted(stale))
 
     def _embed(self, texts: Sequence[str], report: IngestReport) -> np.ndarray:
@@ -363,6 +388,15 @@ class Ingestor:
             documents = {d.doc_id: d for d in manifest.documents()}
             chunks = manifest.chunks()
         build_lexical(self.settings, chunks, documents).save(directory, version)
+
+
+def _record_fields(doc: Document | DocumentRecord, chunks: list[Chunk]) -> tuple:
+    """A document (freshly loaded, or as the manifest has it) as put_documents takes it."""
+    if isinstance(doc, DocumentRecord):
+        return (doc.doc_id, doc.source, doc.content_hash, doc.metadata_hash, doc.metadata,
+                doc.pages, chunks)
+    return (doc.doc_id, doc.source, doc.content_hash, doc.metadata_hash, doc.metadata(),
+            len(doc.pages), chunks)
 
 
 def _relative_key(path: Path) -> str:

@@ -61,11 +61,6 @@ class VectorStore:
             configuration={"hnsw": {"space": "cosine"}},
         )
 
-    def clear(self) -> None:
-        """Drop every vector (a rebuild); the collection is recreated empty."""
-        self._client.delete_collection(self._settings.collection)
-        self.reopen(clear_cache=False)
-
     def count(self) -> int:
         return self._collection.count()
 
