@@ -385,6 +385,30 @@ def test_html_that_is_not_utf8_is_a_load_error(tmp_path: Path) -> None:
     assert "UTF-8" in err.reason
 
 
+def test_html_in_the_charset_it_declares(tmp_path: Path) -> None:
+    """ISO-8859-1 and Windows-1252 pages (a <meta> charset, or the HTTP header) load."""
+    meta = docgen.write(tmp_path / "latin.html", (
+        '<html><head><meta charset="iso-8859-1"><title>Caf\xe9s</title></head><body>'
+        "<p>Caf\xe9 culture in Leeds is growing fast this year, say the owners.</p>"
+        "</body></html>").encode("latin-1"))
+    assert "Café culture in Leeds" in load_file(meta).text
+    page = ("<html><body><p>\u201cLeeds\u201d caf\xe9s are hiring developers for their "
+            "new booking apps this year.</p></body></html>").encode("cp1252")
+    doc = load_bytes(page, source="https://example.org/a", suffix=".html",
+                     charset="windows-1252")
+    assert "“Leeds” cafés" in doc.text
+    odd = docgen.write(tmp_path / "odd.html", b'<meta charset="klingon-8"><p>x</p>')
+    err = load_error(odd)
+    assert_names_file(err, "odd.html")
+    assert "klingon-8" in err.reason
+
+
+def test_utf16_text_is_text_not_binary(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes("Hull hosts a games studio that ships console titles.".encode("utf-16"))
+    assert "Hull hosts a games studio" in load_file(path).text
+
+
 # --- 4. PDF -----------------------------------------------------------------------------------
 
 PDF_SENTENCES = [

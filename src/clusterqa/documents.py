@@ -126,13 +126,14 @@ def load_file(
 
 
 def load_bytes(
-    data: bytes, *, source: str, suffix: str, metadata: dict[str, Any] | None = None
+    data: bytes, *, source: str, suffix: str, metadata: dict[str, Any] | None = None,
+    charset: str | None = None,
 ) -> Document:
     """Load a document fetched from ``source`` (a URL); it becomes the citation link too."""
     if not data:
         raise LoadError(source, "empty response")
     try:
-        front, pages, found = _parse(suffix, data, source, url=source)
+        front, pages, found = _parse(suffix, data, source, url=source, charset=charset)
     except LoadError:
         raise
     except Exception as exc:
@@ -187,8 +188,8 @@ def _build(doc_id: str, source: str, suffix: str, pages: list[Page], meta: dict[
     )
 
 
-def _parse(suffix: str, data: bytes, source: str, url: str | None = None
-           ) -> tuple[dict[str, Any], list[Page], dict[str, Any]]:
+def _parse(suffix: str, data: bytes, source: str, url: str | None = None,
+           charset: str | None = None) -> tuple[dict[str, Any], list[Page], dict[str, Any]]:
     """Returns (front matter, pages, metadata found in the file itself)."""
     if suffix in TEXT_SUFFIXES:
         text = decode_text(data, source)
@@ -197,7 +198,7 @@ def _parse(suffix: str, data: bytes, source: str, url: str | None = None
             body = markdown_to_text(body)
         return front, [Page(None, clean_text(body))], {}
     if suffix in HTML_SUFFIXES:
-        text = decode_text(data, source)
+        text = decode_html(data, source, charset)
         from clusterqa.html_text import html_to_text
 
         body, found = html_to_text(text, url=url)
@@ -219,6 +220,11 @@ def _parse(suffix: str, data: bytes, source: str, url: str | None = None
 
 
 def decode_text(data: bytes, source: str) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 (Windows Notepad's "Unicode")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise LoadError(source, "marked as UTF-16 but is not valid UTF-16") from exc
     if b"\x00" in data[:8192]:
         raise LoadError(source, "looks like a binary file (NUL bytes), not text")
     try:
@@ -226,6 +232,26 @@ def decode_text(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         raise LoadError(source, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset "
                                 f"{exc.start}); save it as UTF-8") from exc
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+
+
+def decode_html(data: bytes, source: str, charset: str | None = None) -> str:
+    """HTML in the charset it declares (HTTP header, then <meta>), else UTF-8. Pages
+    published in ISO-8859-1 or Windows-1252 are common and must not be refused."""
+    if data[:3] == b"\xef\xbb\xbf" or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return decode_text(data, source)  # a byte-order mark outranks any declaration
+    declared = charset
+    if not declared:
+        found = _META_CHARSET.search(data[:4096])
+        declared = found.group(1).decode("ascii") if found else None
+    if declared and declared.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        try:
+            return data.decode(declared, errors="replace")
+        except LookupError:
+            raise LoadError(source, f"declares an unknown charset '{declared}'") from None
+    return decode_text(data, source)
 
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)

@@ -21,6 +21,7 @@ def fetch_document(url: str, metadata: dict | None = None, timeout: float = 30.0
             if response.status_code >= 400:
                 raise LoadError(url, f"HTTP {response.status_code}")
             content_type = response.headers.get("content-type", "").split(";")[0].strip()
+            charset = response.charset_encoding  # from the header, None when not given
             chunks, size = [], 0
             for block in response.iter_bytes():
                 size += len(block)
@@ -39,4 +40,4 @@ def fetch_document(url: str, metadata: dict | None = None, timeout: float = 30.0
             suffix = ".html"
     if suffix is None:
         raise LoadError(url, f"unsupported content type '{content_type or 'unknown'}'")
-    return load_bytes(data, source=url, suffix=suffix, metadata=metadata)
+    return load_bytes(data, source=url, suffix=suffix, metadata=metadata, charset=charset)
