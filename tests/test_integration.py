@@ -48,6 +48,18 @@ def test_sopost_revenue_abstains(real_assistant) -> None:
     assert answer.citations  # the nearest passages are still shown
 
 
+def test_every_example_question_the_chat_offers_is_answered(real_assistant) -> None:
+    """The chat's example questions come from the documents' front matter: a shipped
+    example that only got "the reports don't say" would be a poor first impression."""
+    examples = [q for doc in real_assistant.index.documents.values()
+                for q in doc.metadata.get("examples") or []]
+    assert len(examples) >= 5
+    for question in examples:
+        answer = real_assistant.ask(question)
+        assert not answer.abstained, question
+        check_citations(answer)
+
+
 def test_hybrid_ranks_the_kontainers_passage_first(real_assistant) -> None:
     """The passage naming Kontainers leads the fused ranking, found by both rankers."""
     hit = real_assistant.retriever.retrieve("Who acquired Kontainers?", k=1).hits[0]

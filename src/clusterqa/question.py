@@ -31,11 +31,13 @@ _PART_SPLIT = re.compile(
     r"|\?\s+(?=\w)|;\s*", re.I)
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(?P<noun>(?!did|do|does|is|are|was|were|has|"
                       r"have|had|will|would|can|could)\w+)", re.I)
-_TYPE_NOUN = re.compile(r"\b(which|what|name|list)\s+(?:\w+\s+){0,2}?(?P<noun>companies|company|"
-                        r"firms|firm|studios|studio|startups|startup|businesses|business|"
-                        r"developers|developer|banks|bank|regions|region|projects|project|"
-                        r"franchises|games|hubs|places|cities|city|clusters|employers|"
-                        r"universities|sectors|areas)\b", re.I)
+_KIND_NOUNS = (r"companies|company|firms|firm|studios|studio|startups|startup|businesses|"
+               r"business|developers|developer|banks|bank|regions|region|projects|project|"
+               r"franchises|games|hubs|places|cities|city|clusters|employers|universities|"
+               r"sectors|areas")
+# The nouns a "which ..." question asks for, a whole run of them ("which *games studio*").
+_TYPE_NOUN = re.compile(rf"\b(which|what|name|list)\s+(?:\w+\s+){{0,2}}?"
+                        rf"(?P<noun>(?:(?:{_KIND_NOUNS})\s+)*(?:{_KIND_NOUNS}))\b", re.I)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -232,7 +234,9 @@ def _part_profile(text: str, capitalised: set[str], seen: set[str], first_part: 
             if token in type_tokens:  # "which *firms*": what the answer is, not what it says
                 weight /= 2
             alternatives = frozenset({(token,)} | set(table.get((token,), ())))
-            required = not anchor and lower not in FRAMING and (
+            # The kind of thing asked for ("which *studio*") need not be repeated by the
+            # sentence that names it ("Tencent bought ... Sumo Digital").
+            required = not anchor and lower not in FRAMING and token not in type_tokens and (
                 weight >= REQUIRED_WEIGHT or token in counted_tokens)
             terms.append(Term(token, lower, weight, alternatives, anchor, required=required))
     expects = {kind for kind, pattern in ((NUMBER, _NUMBER_Q), (DATE, _DATE_Q), (NAME, _NAME_Q))
