@@ -54,6 +54,7 @@ def test_human_output_shows_sources(cli_env: Path) -> None:
     assert "Sources:" in result.stdout and "[1]" in result.stdout
     listing = runner.invoke(app, ["sources"])
     assert "scotland/scotland-brief.md" in listing.stdout and "5 documents" in listing.stdout
+    assert "Scotland tech cluster brief" in listing.stdout  # not squeezed to "S…" in a pipe
 
 
 def test_sources_remove(cli_env: Path) -> None:
@@ -130,3 +131,16 @@ def test_region_names_match_as_people_write_them(cli_env: Path) -> None:
         assert result.returncode == 0, result.stderr
         cited = json.loads(result.stdout)["citations"]
         assert cited and {c["region"] for c in cited} == {"north-east"}
+
+
+def test_serving_on_a_busy_port_is_a_clear_error(cli_env: Path) -> None:
+    import socket
+
+    run_cli("ingest", cwd=cli_env)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("serve", "--port", str(port), cwd=cli_env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"cannot serve on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr

@@ -33,7 +33,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 sources_app = typer.Typer(help="List or remove ingested documents.", invoke_without_command=True)
 app.add_typer(sources_app, name="sources")
 
-out = Console(highlight=False, soft_wrap=True)
+# In a pipe Rich assumes 80 columns, which squeezes tables (sources, eval) to single letters.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 # Messages are one line each, however narrow the terminal (or a pipe's 80 columns).
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -388,7 +389,11 @@ def serve(
         server = settings.server.model_copy(update={k: v for k, v in
                                                     {"host": host, "port": port}.items() if v})
         settings = settings.model_copy(update={"server": server})
-    launch(Assistant.from_settings(settings), settings)
+    try:
+        launch(Assistant.from_settings(settings), settings)
+    except OSError as exc:  # gradio: "Cannot find empty port in range: 7860-7860"
+        raise ClusterQAError(f"cannot serve on {settings.server.host}:{settings.server.port} "
+                             f"({exc}); is the chat already running? Try --port") from exc
 
 
 def main() -> None:
