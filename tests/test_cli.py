@@ -78,7 +78,7 @@ def test_errors_are_one_line_not_a_traceback(cli_env: Path) -> None:
     assert run_cli("ingest", cwd=cli_env).returncode == 0
     bad = run_cli("ask", "--region", "atlantis", "x", cwd=cli_env)
     assert bad.returncode == 2 and "unknown region 'atlantis'" in bad.stderr
-    (cli_env / "corpus" / "scotland" / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
+    (cli_env / "corpus" / "scotland" / "broken.txt").write_bytes(b"\x89PNG\x00\x01bad")
     failed = run_cli("ingest", cwd=cli_env)
     assert failed.returncode == 1
     assert "failed: " in failed.stderr and "broken.txt" in failed.stderr
