@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,6 +38,20 @@ def chunk_id(doc_id: str, page: int | None, text: str, occurrence: int = 0,
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def with_ids(doc_id: str, spans: Iterable[tuple[int | None, int, int, str]], context: str = ""
+             ) -> list[Chunk]:
+    """Chunks, in order, from (page, start, end, text): the same text twice on one page gets
+    its occurrence number, so ids stay distinct and stable."""
+    chunks: list[Chunk] = []
+    seen: dict[tuple[int | None, str], int] = {}
+    for page, start, end, text in spans:
+        occurrence = seen.get((page, text), 0)
+        seen[(page, text)] = occurrence + 1
+        chunks.append(Chunk(chunk_id(doc_id, page, text, occurrence, context), doc_id,
+                            len(chunks), page, start, end, text))
+    return chunks
+
+
 class Chunker:
     def __init__(self, settings: ChunkingSettings | None = None) -> None:
         settings = settings or ChunkingSettings()
@@ -48,19 +62,9 @@ class Chunker:
         )
 
     def chunk(self, document: Document, context: str = "") -> list[Chunk]:
-        chunks: list[Chunk] = []
-        seen: dict[tuple[int | None, str], int] = {}
-        for page in document.pages:
-            for start, end, text in self._locate(page.text):
-                key = (page.number, text)
-                occurrence = seen.get(key, 0)
-                seen[key] = occurrence + 1
-                chunks.append(Chunk(
-                    chunk_id=chunk_id(document.doc_id, page.number, text, occurrence, context),
-                    doc_id=document.doc_id, ord=len(chunks), page=page.number,
-                    start=start, end=end, text=text,
-                ))
-        return chunks
+        spans = ((page.number, start, end, text) for page in document.pages
+                 for start, end, text in self._locate(page.text))
+        return with_ids(document.doc_id, spans, context)
 
     def _locate(self, page_text: str) -> Iterator[tuple[int, int, str]]:
         """Yield (start, end, text) for each split, found in order in the page text."""

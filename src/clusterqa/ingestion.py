@@ -24,7 +24,7 @@ from pathlib import Path
 import filelock
 import numpy as np
 
-from clusterqa.chunking import Chunk, Chunker, chunk_id
+from clusterqa.chunking import Chunk, Chunker, with_ids
 from clusterqa.documents import Document, discover, load_file
 from clusterqa.embeddings import Embedder, create_embedder
 from clusterqa.errors import IngestLockedError, LoadError, StoreMismatchError
@@ -185,14 +185,9 @@ class Ingestor:
         records = manifest.documents()
         self.progress.start(len(records))
         for record in records:
-            context = self._embed_context(record)
-            seen: dict[tuple[int | None, str], int] = {}
-            chunks = []
-            for c in manifest.chunks(record.doc_id):
-                occurrence = seen.get((c.page, c.text), 0)
-                seen[(c.page, c.text)] = occurrence + 1
-                chunks.append(Chunk(chunk_id(record.doc_id, c.page, c.text, occurrence, context),
-                                    record.doc_id, c.ord, c.page, c.start, c.end, c.text))
+            chunks = with_ids(record.doc_id, ((c.page, c.start, c.end, c.text)
+                                              for c in manifest.chunks(record.doc_id)),
+                              self._embed_context(record))
             pending.append((record, chunks, record))
             if sum(len(c) for _, c, _ in pending) >= group:
                 self._write(pending, manifest, store, report, reembed=True)

@@ -82,11 +82,6 @@ class LexicalIndex:
             return np.zeros(len(self.ids), dtype=np.float32)
         return self._bm25.get_scores(list(tokens))
 
-    def search(self, tokens: Sequence[str], k: int, region: str | None = None,
-               extra: Sequence[str] = (), extra_weight: float = 0.5) -> list[tuple[str, float]]:
-        """Top ``k`` chunk ids by BM25; ``extra`` tokens add ``extra_weight`` times their score."""
-        return self.search_with_stats(tokens, k, region, extra, extra_weight)[0]
-
     def search_with_stats(self, tokens: Sequence[str], k: int, region: str | None = None,
                           extra: Sequence[str] = (), extra_weight: float = 0.5
                           ) -> tuple[list[tuple[str, float]], tuple[float, float, float]]:

@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from clusterqa.chunking import Chunk
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
@@ -160,14 +158,9 @@ class Manifest:
             )
             self._db.execute("COMMIT")
 
-    def put_document(self, doc_id: str, source: str, content_hash: str, metadata_hash: str,
-                     metadata: dict[str, Any], pages: int, chunks: Sequence[Chunk]) -> None:
-        """Replace a document and all its chunks in one atomic commit."""
-        self.put_documents([(doc_id, source, content_hash, metadata_hash, metadata, pages,
-                             chunks)])
-
     def put_documents(self, documents: Sequence[tuple]) -> None:
-        """Replace several documents (as put_document's arguments) in one atomic commit."""
+        """Replace documents, each (doc_id, source, content_hash, metadata_hash, metadata,
+        pages, chunks), and all their chunks in one atomic commit."""
         now = _now()
         with self._transaction() as db:
             for doc_id, source, content_hash, metadata_hash, metadata, pages, chunks in documents:
