@@ -6,6 +6,7 @@ which some files failed exits 1 after ingesting the rest.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -288,7 +289,8 @@ def eval_(
 
 # --- bench ----------------------------------------------------------------------------------
 
-BENCHMARKS = ("scifact", "clapnq", "speed", "ingest")
+# Name on the command line -> module in clusterqa.bench.
+BENCHMARKS = {"scifact": "scifact", "clapnq": "clapnq", "speed": "speed", "ingest": "ingest_pdfs"}
 
 
 @app.command()
@@ -307,8 +309,7 @@ def bench(
         raise ClusterQAError(f"unknown benchmark {which!r}; choose from {', '.join(BENCHMARKS)}")
     settings = _settings(ctx)
     data = data or settings.bench.data_dir
-    module = __import__(f"clusterqa.bench.{which if which != 'ingest' else 'ingest_pdfs'}",
-                        fromlist=["run"])
+    module = importlib.import_module(f"clusterqa.bench.{BENCHMARKS[which]}")
     try:
         result = (module.run(settings, quick=quick) if which == "ingest"
                   else module.run(settings, data, quick=quick))

@@ -13,7 +13,7 @@ import json
 import shutil
 from pathlib import Path
 
-from clusterqa.bench.common import BenchResult, require
+from clusterqa.bench.common import BenchResult, passage_text, require
 from clusterqa.documents import Document, Page
 from clusterqa.lexical import tokenize
 from clusterqa.settings import Settings
@@ -56,7 +56,7 @@ def run(settings: Settings, data: Path, quick: bool = False) -> BenchResult:
     shutil.rmtree(target, ignore_errors=True)
     ours = settings.model_copy(update={"data_dir": target})
     docs = [Document(doc_id=pid, source=f"clapnq:{pid}", title=p["title"], kind="wikipedia",
-                     pages=[Page(None, f"{p['title']}\n\n{p['text']}")])
+                     pages=[Page(None, passage_text(p))])
             for pid, p in passages.items()]
     Ingestor(ours).ingest_documents(docs, total=len(docs))
     assistant = Assistant.from_settings(ours)
@@ -81,7 +81,7 @@ def run(settings: Settings, data: Path, quick: bool = False) -> BenchResult:
     naive = NaiveRecipe(settings.embedding)
     n_hit1 = n_hit5 = 0
     try:
-        naive.build_from_texts([(pid, f"{p['title']}\n\n{p['text']}")
+        naive.build_from_texts([(pid, passage_text(p))
                                 for pid, p in passages.items()])
         for row in answerable:
             gold = passage_id(row["passages"][0])

@@ -55,6 +55,11 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
+def passage_text(passage: dict) -> str:
+    """A BEIR-style passage ({title, text}) as both recipes get it: the title leads."""
+    return f"{passage['title'] or ''}\n\n{passage['text']}".strip()
+
+
 def require(path: Path, what: str) -> Path:
     if not path.exists():
         raise BenchSkipped(f"no {what} at {path} (give --data PATH or set bench.data_dir)")

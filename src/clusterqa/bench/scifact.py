@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from clusterqa.bench.common import BenchResult, require, timer
+from clusterqa.bench.common import BenchResult, passage_text, require, timer
 from clusterqa.documents import Document, Page
 from clusterqa.metrics import ndcg_at
 from clusterqa.settings import Settings
@@ -56,7 +56,7 @@ def documents(corpus: list[dict]) -> Iterable[Document]:
         # The title leads the text, as BEIR embeds it; BM25 also sees it as the title.
         yield Document(doc_id=d["_id"], source=f"scifact:{d['_id']}", title=d["title"] or "",
                        kind="abstract", region=None,
-                       pages=[Page(None, f"{d['title']}\n\n{d['text']}".strip())])
+                       pages=[Page(None, passage_text(d))])
 
 
 def doc_ranking(chunk_ids: Iterable[str], chunks) -> list[str]:
@@ -129,7 +129,7 @@ def run(settings: Settings, data: Path, quick: bool = False) -> BenchResult:
 
     naive = NaiveRecipe(settings.embedding)
     try:
-        naive.build_from_texts([(d["_id"], f"{d['title']}\n\n{d['text']}".strip())
+        naive.build_from_texts([(d["_id"], passage_text(d))
                                 for d in corpus])
         naive_rank = {}
         for qid, text in queries.items():

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from clusterqa.bench import scifact
-from clusterqa.bench.common import BenchResult, percentiles
+from clusterqa.bench.common import BenchResult, passage_text, percentiles
 from clusterqa.settings import Settings
 
 OURS_CHILD = """
@@ -79,7 +79,7 @@ def run(settings: Settings, data: Path, quick: bool = False) -> BenchResult:
     ours, _ = scifact.build_store(settings, corpus, quick, fresh=False)  # no-op when built
     naive = NaiveRecipe(settings.embedding, persist_dir=scifact.naive_dir(settings, quick))
     if not naive.open_existing():
-        naive.build_from_texts([(d["_id"], f"{d['title']}\n\n{d['text']}") for d in corpus])
+        naive.build_from_texts([(d["_id"], passage_text(d)) for d in corpus])
     naive.close()
     questions = list(queries.values())[: 60 if quick else 300]
 
