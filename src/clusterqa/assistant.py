@@ -71,9 +71,9 @@ class Assistant:
         reads the first ``answering.passages``). The eval runner scores both."""
         started = time.perf_counter()
         question, region = self._check(question, region)
-        retrieval = self.retriever.retrieve(question, region=region or None, k=depth)
+        retrieval = self.retriever.retrieve(question, region=region, k=depth)
         t = time.perf_counter()
-        answer = self.answerer.answer(question, retrieval, region=region or None)
+        answer = self.answerer.answer(question, retrieval, region=region)
         answer.timings_ms = {
             **retrieval.timings_ms,
             "answer": round((time.perf_counter() - t) * 1000, 2),
@@ -116,8 +116,8 @@ class Assistant:
                                  "run `clusterqa ingest` first")
         if not region:
             return question, None
-        known = {re.sub(r"[\s_-]+", "-", r.lower()): r for r in self.index.regions()}
-        found = known.get(re.sub(r"[\s_-]+", "-", region.strip().lower()))
+        known = {_region_key(r): r for r in self.index.regions()}
+        found = known.get(_region_key(region))
         if found is None:
             raise ClusterQAError(f"unknown region '{region}'; ingested regions: "
                                  f"{', '.join(self.index.regions())}")
@@ -125,3 +125,9 @@ class Assistant:
 
     def close(self) -> None:
         self.index.close()
+
+
+def _region_key(region: str) -> str:
+    """How people write a region and how it is ingested compare equal: North East, north_east
+    and north-east are one region."""
+    return re.sub(r"[\s_-]+", "-", region.strip().lower())
