@@ -1,7 +1,7 @@
 """The chat in the browser: `python app.py` (after `clusterqa ingest`), or `clusterqa serve`."""
 
 from clusterqa import Assistant, Settings
-from clusterqa.ui import launch
+from clusterqa.app.ui import launch
 
 if __name__ == "__main__":
     settings = Settings.load()

@@ -2,7 +2,7 @@
 
 import sys
 
-from clusterqa.cli import main
+from clusterqa.app.cli import main
 
 if __name__ == "__main__":
     sys.argv = ["clusterqa", "eval", *sys.argv[1:]]

@@ -17,7 +17,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from clusterqa import Assistant, Ingestor, Settings
-from clusterqa.ui import launch
+from clusterqa.app.ui import launch
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -27,13 +27,32 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def make_settings(tmp_path: Path, *, fake: bool = True, corpus: Path | None = None,
-                  **overrides) -> Settings:
+def make_settings(tmp_path: Path, *, corpus: Path | None = None, **overrides) -> Settings:
     data = {"data_dir": tmp_path / "data", "corpus_dir": corpus or tmp_path / "corpus",
             "sources_file": tmp_path / "no-sources.yaml", **overrides}
-    if fake:
-        data.setdefault("embedding", {"backend": "fake"})
     return Settings.load(**data)
+
+
+def fake_cli_env(delay: float = 0.0) -> dict[str, str]:
+    """The environment for `python -m tests.fake_cli` (the CLI with the fake embedder)."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, "FAKE_EMBED_DELAY": str(delay)}
+
+
+@pytest.fixture
+def fake_embedding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every embedder the code under test makes is the deterministic fake."""
+    from tests.fakes import HashEmbedder
+
+    monkeypatch.setattr("clusterqa.embeddings.create_embedder", lambda _s: HashEmbedder())
+
+
+def corpus_doc_ids(corpus: Path) -> set[str]:
+    """The document ids a corpus folder ingests as (its files' paths under it): tests count
+    these, never the shipped corpus's documents, so adding a region breaks no test."""
+    from clusterqa.loading import discover
+
+    return {p.relative_to(corpus).as_posix() for p in discover([corpus])}
 
 
 @pytest.fixture
@@ -45,7 +64,7 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fake_settings(tmp_path: Path, corpus_copy: Path) -> Settings:
+def fake_settings(tmp_path: Path, corpus_copy: Path, fake_embedding: None) -> Settings:
     """The shipped corpus, the deterministic hash embedder, a real Chroma on disk."""
     return make_settings(tmp_path, corpus=corpus_copy)
 
@@ -56,13 +75,15 @@ def real_embedder():
     from clusterqa.embeddings import SentenceTransformerEmbedder
     from clusterqa.settings import EmbeddingSettings
 
-    return SentenceTransformerEmbedder(EmbeddingSettings())
+    embedder = SentenceTransformerEmbedder(EmbeddingSettings())
+    embedder.load()
+    return embedder
 
 
 @pytest.fixture(scope="session")
 def real_store(tmp_path_factory: pytest.TempPathFactory, real_embedder):
     """The shipped corpus ingested once with the real model into a real on-disk Chroma."""
-    from clusterqa.ingestion import Ingestor
+    from clusterqa.ingest import Ingestor
 
     root = tmp_path_factory.mktemp("real")
     corpus = root / "corpus"
@@ -76,7 +97,7 @@ def real_store(tmp_path_factory: pytest.TempPathFactory, real_embedder):
 
 @pytest.fixture(scope="session")
 def real_assistant(real_store, real_embedder):
-    from clusterqa.assistant import Assistant
+    from clusterqa.app.assistant import Assistant
 
     assistant = Assistant.from_settings(real_store, embedder=real_embedder)
     yield assistant

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from clusterqa.app.cli import app
 from clusterqa.bench import clapnq, scifact
 from clusterqa.bench.common import BenchResult, percentiles
-from clusterqa.cli import app
 from tests.conftest import REPO
 
 runner = CliRunner()

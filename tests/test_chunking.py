@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import itertools
 
-from clusterqa.chunking import Chunker, chunk_id, sentence_spans
-from clusterqa.documents import Document, Page
+from clusterqa.loading.chunking import Chunker, chunk_id
 from clusterqa.settings import ChunkingSettings
+from clusterqa.text import sentence_spans
+from clusterqa.types import Document, DocumentMeta, Page
 
 TEXT = " ".join(f"Sentence number {i} talks about firm {i} in Leeds." for i in range(60))
 
 
 def doc(pages: list[Page], doc_id: str = "r/doc.md") -> Document:
-    return Document(doc_id=doc_id, source=doc_id, title="T", kind="note", pages=pages)
+    return Document(doc_id, doc_id, DocumentMeta(title="T", kind="note"), pages)
 
 
 def test_offsets_point_at_the_chunk_text_in_its_page() -> None:

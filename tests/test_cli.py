@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from clusterqa.cli import app
+from clusterqa.app.cli import app
+from tests.conftest import corpus_doc_ids, fake_cli_env
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project folder with the corpus and a settings file choosing the fake embedder."""
-    (tmp_path / "clusterqa.toml").write_text('[embedding]\nbackend = "fake"\n')
+def cli_env(tmp_path: Path, corpus_copy: Path, fake_embedding: None) -> Path:
+    """A project folder (the working directory) with a copy of the corpus; the command runs
+    with the fake embedder, in this process or in its own (``run_cli``)."""
     return tmp_path
 
 
@@ -26,7 +27,7 @@ def test_ingest_then_ask_json_lines(cli_env: Path) -> None:
     """Several questions, one JSON object per line with exactly the documented fields."""
     result = runner.invoke(app, ["ingest"])
     assert result.exit_code == 0, result.output
-    assert "5 added" in result.output
+    assert f"{len(corpus_doc_ids(cli_env / 'corpus'))} added" in result.output
     again = runner.invoke(app, ["ingest"])
     assert "nothing to embed" in again.output
     result = runner.invoke(app, ["ask", "--json", "Who acquired Kontainers?",
@@ -53,7 +54,9 @@ def test_human_output_shows_sources(cli_env: Path) -> None:
     result = runner.invoke(app, ["ask", "Who founded Skyscanner?"])
     assert "Sources:" in result.stdout and "[1]" in result.stdout
     listing = runner.invoke(app, ["sources"])
-    assert "scotland/scotland-brief.md" in listing.stdout and "5 documents" in listing.stdout
+    shipped = len(corpus_doc_ids(cli_env / "corpus"))
+    assert "scotland/scotland-brief.md" in listing.stdout
+    assert f"{shipped} documents" in listing.stdout
     assert "Scotland tech cluster brief" in listing.stdout  # not squeezed to "S…" in a pipe
 
 
@@ -61,12 +64,13 @@ def test_sources_remove(cli_env: Path) -> None:
     runner.invoke(app, ["ingest"])
     result = runner.invoke(app, ["sources", "remove", "scotland/scotland-brief.md"])
     assert result.exit_code == 0 and "removed" in result.stdout
-    assert "4 documents" in runner.invoke(app, ["sources"]).stdout
+    shipped = len(corpus_doc_ids(cli_env / "corpus"))
+    assert f"{shipped - 1} documents" in runner.invoke(app, ["sources"]).stdout
 
 
 def run_cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "clusterqa.cli", *args], cwd=cwd, text=True,
-                          capture_output=True, input=stdin, timeout=120)
+    return subprocess.run([sys.executable, "-m", "tests.fake_cli", *args], cwd=cwd, text=True,
+                          capture_output=True, input=stdin, timeout=120, env=fake_cli_env())
 
 
 def test_errors_are_one_line_not_a_traceback(cli_env: Path) -> None:
@@ -116,9 +120,9 @@ def test_a_batch_answers_every_good_question(cli_env: Path) -> None:
 
 def test_stdin_that_is_not_utf8_is_read_not_fatal(cli_env: Path) -> None:
     run_cli("ingest", cwd=cli_env)
-    done = subprocess.run([sys.executable, "-m", "clusterqa.cli", "ask", "--json", "-"],
+    done = subprocess.run([sys.executable, "-m", "tests.fake_cli", "ask", "--json", "-"],
                           cwd=cli_env, input=b"\xff\xfe bad\nWho founded Skyscanner?\n",
-                          capture_output=True, timeout=120)
+                          capture_output=True, timeout=120, env=fake_cli_env())
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.decode().splitlines()) == 2
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from clusterqa import metrics
-from clusterqa.assistant import Assistant
-from clusterqa.ingestion import Ingestor
+from clusterqa.app.assistant import Assistant
+from clusterqa.evals import metrics
+from clusterqa.ingest import Ingestor
 from clusterqa.settings import Settings
 from tests.conftest import CORPUS
 
@@ -51,8 +51,8 @@ def test_sopost_revenue_abstains(real_assistant) -> None:
 def test_every_example_question_the_chat_offers_is_answered(real_assistant) -> None:
     """The chat's example questions come from the documents' front matter: a shipped
     example that only got "the reports don't say" would be a poor first impression."""
-    examples = [q for doc in real_assistant.index.documents.values()
-                for q in doc.metadata.get("examples") or []]
+    examples = [q for doc in real_assistant.view().documents.values()
+                for q in doc.meta.examples]
     assert len(examples) >= 5
     for question in examples:
         answer = real_assistant.ask(question)
@@ -63,17 +63,20 @@ def test_every_example_question_the_chat_offers_is_answered(real_assistant) -> N
 def test_hybrid_ranks_the_kontainers_passage_first(real_assistant) -> None:
     """The passage naming Kontainers leads the fused ranking, found by both rankers."""
     hit = real_assistant.retriever.retrieve("Who acquired Kontainers?", k=1).hits[0]
-    assert "Kontainers" in real_assistant.index.chunks[hit.chunk_id].text
+    assert "Kontainers" in real_assistant.view().chunks[hit.chunk_id].text
     assert set(hit.ranks) == {"dense", "bm25"}
 
 
 def test_ingesting_again_keeps_the_same_chunks(real_store, real_embedder) -> None:
-    from clusterqa.index import manifest_path
-    from clusterqa.manifest import Manifest
+    from clusterqa.store import StoreLayout
+    from clusterqa.store.manifest import Manifest
 
-    before = Manifest(manifest_path(real_store)).chunk_ids()
+    path = StoreLayout(real_store.data_dir).manifest
+    with Manifest(path) as manifest:
+        before = manifest.chunk_ids()
     report = Ingestor(real_store, embedder=real_embedder).ingest([real_store.corpus_dir])
-    after = Manifest(manifest_path(real_store)).chunk_ids()
+    with Manifest(path) as manifest:
+        after = manifest.chunk_ids()
     assert report.chunks_embedded == 0 and after == before
 
 
@@ -98,7 +101,7 @@ def test_html_with_a_script_is_ingested_as_text(tmp_path: Path, real_embedder) -
     assistant = Assistant.from_settings(settings, embedder=real_embedder)
     answer = assistant.ask("Who founded Acme Robotics?")
     assert not answer.abstained and "Priya Shah" in answer.text
-    stored = " ".join(c.text for c in assistant.index.chunks.values())
+    stored = " ".join(c.text for c in assistant.view().chunks.values())
     assert "pwned" not in stored and "INJECTED" not in stored and "Home | News" not in stored
     card = next(c for c in answer.citations if c.doc_id == "north-east/acme-robotics.html")
     assert card.title == "Acme Robotics opens in Gateshead" and card.kind == "article"

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from clusterqa import metrics as m
+from clusterqa.evals import metrics as m
 
 
 def test_evidence_matching_ignores_case_space_markup_and_markers() -> None:

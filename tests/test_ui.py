@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from clusterqa.answering import Answer, Citation
-from clusterqa.render import answer_html, answer_markdown, safe_url
-from tests.conftest import CORPUS
+from clusterqa.app.render import answer_html, answer_markdown, safe_url
+from clusterqa.types import Answer, Citation
+from tests.conftest import CORPUS, corpus_doc_ids
 
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -125,7 +125,8 @@ def test_feedback_taken_back_is_recorded_as_such(tmp_path: Path) -> None:
     """Clicking Like again un-likes: gradio sends an empty value, which is no dislike."""
     from types import SimpleNamespace
 
-    from clusterqa.ui import ChatApp, feedback_path
+    from clusterqa.app.ui import ChatApp
+    from clusterqa.store import StoreLayout
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path)
@@ -133,13 +134,14 @@ def test_feedback_taken_back_is_recorded_as_such(tmp_path: Path) -> None:
     history = [{"role": "user", "content": "Who?"}, {"role": "assistant", "content": "Al."}]
     for value in (True, "", False):
         app.feedback(history, SimpleNamespace(index=1, liked=value))
-    records = [json.loads(line) for line in feedback_path(settings).read_text().splitlines()]
+    feedback = StoreLayout(settings.data_dir).feedback
+    records = [json.loads(line) for line in feedback.read_text().splitlines()]
     assert [r["liked"] for r in records] == [True, None, False]
     assert all(r["question"] == "Who?" for r in records)
 
 
 def test_status_counts_read_as_english() -> None:
-    from clusterqa.ui import _count, _when
+    from clusterqa.app.ui import _count, _when
 
     assert _count(1, "document") == "1 document" and _count(1200, "chunk") == "1,200 chunks"
     assert _when("2026-11-26T14:15:56+00:00") == "26 Nov 2026, 14:15 UTC"
@@ -158,10 +160,10 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def running_app(tmp_path_factory: pytest.TempPathFactory, real_embedder):
     """The shipped corpus plus a document full of script payloads, served on loopback."""
-    from clusterqa.assistant import Assistant
-    from clusterqa.ingestion import Ingestor
+    from clusterqa.app.assistant import Assistant
+    from clusterqa.app.ui import launch
+    from clusterqa.ingest import Ingestor
     from clusterqa.settings import Settings
-    from clusterqa.ui import launch
 
     root = tmp_path_factory.mktemp("app")
     corpus = root / "corpus"
@@ -194,13 +196,28 @@ def test_api_ask_returns_the_cli_json(running_app) -> None:
     assert {c["region"] for c in scoped["citations"]} == {"scotland"}
 
 
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses of the sockets listening on ``port`` (Linux /proc/net/tcp*)."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hexport = local.split(":")
+            if state == "0A" and int(hexport, 16) == port:  # 0A: LISTEN
+                found.add(address if width == 32 else
+                          socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
+
+
 @pytest.mark.slow
 def test_the_app_listens_on_loopback_only(running_app) -> None:
+    """By default the chat's socket is bound to 127.0.0.1, and to nothing else."""
     from clusterqa.settings import Settings
 
     assert Settings.load().server.host == "127.0.0.1"
     url, _ = running_app
-    assert url.startswith("http://127.0.0.1:")
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+    assert listening_addresses(port) == {"127.0.0.1"}
 
 
 # --- in the browser -----------------------------------------------------------------------
@@ -337,12 +354,14 @@ def test_document_payloads_stay_inert(page) -> None:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_feedback_is_stored_with_question_answer_and_citations(page, running_app) -> None:
+    from clusterqa.store import StoreLayout
+
     _, settings = running_app
-    path = settings.data_dir / "feedback.jsonl"
+    path = StoreLayout(settings.data_dir).feedback
     before = path.read_text().count("\n") if path.exists() else 0
     ask(page, "Who founded Skyscanner?")
     page.locator("#chat button[aria-label='Like']").last.click()
-    page.wait_for_function("() => true")
+    page.wait_for_selector("#chat button[aria-label='Liked']")
     for _ in range(50):
         if path.exists() and path.read_text().count("\n") > before:
             break
@@ -363,5 +382,6 @@ def test_feedback_is_stored_with_question_answer_and_citations(page, running_app
 @pytest.mark.browser
 def test_status_line_and_examples(page) -> None:
     status = page.locator("#status").inner_text()
-    assert "6 documents" in status and "scotland" in status
+    documents = len(corpus_doc_ids(CORPUS)) + 1  # the shipped corpus and the payload note
+    assert f"{documents} documents" in status and "scotland" in status
     assert page.get_by_text("Who founded Skyscanner?").count() >= 1

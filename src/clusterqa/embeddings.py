@@ -21,10 +21,15 @@ from clusterqa.settings import PACKAGED_MODEL, EmbeddingSettings
 
 
 class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors."""
+    """Turns texts into L2-normalised float32 vectors.
+
+    ``name`` identifies the vectors it makes (the store records it) and is known before the
+    weights load; ``load()`` loads them (a no-op once loaded), which ``embed`` does too.
+    """
 
     name: str
-    dimension: int
+
+    def load(self) -> None: ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -32,12 +37,8 @@ class Embedder(Protocol):
 
 
 def create_embedder(settings: EmbeddingSettings) -> Embedder:
-    """The embedder the settings ask for."""
-    if settings.backend == "fake":
-        from clusterqa.testing import HashEmbedder
-
-        # Tests that kill an ingest midway slow the fake down to have a window to kill in.
-        return HashEmbedder(delay=float(os.environ.get("CLUSTERQA_FAKE_EMBED_DELAY", "0")))
+    """The embedder the settings ask for; its weights load when first needed. (Tests replace
+    this factory to run the pipeline with a deterministic fake.)"""
     return SentenceTransformerEmbedder(settings)
 
 
@@ -93,6 +94,14 @@ def cpu_has_bf16() -> bool:
 
 class SentenceTransformerEmbedder:
     def __init__(self, settings: EmbeddingSettings) -> None:
+        self.settings = settings
+        self.name = f"sentence-transformers:{settings.model}"
+        self._model = None
+
+    def load(self) -> None:
+        """Verify the weights' hash, then load them (once)."""
+        if self._model is not None:
+            return
         # Belt and braces: even a misconfigured model must not reach for the hub.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -101,21 +110,11 @@ class SentenceTransformerEmbedder:
 
         hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter every command
 
-        model_dir = resolve_model_dir(settings.model)
-        verify_weights(model_dir, settings.sha256)
+        model_dir = resolve_model_dir(self.settings.model)
+        verify_weights(model_dir, self.settings.sha256)
         self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-        self.name = settings.model
-        dimension = getattr(self._model, "get_embedding_dimension", None) or \
-            self._model.get_sentence_embedding_dimension
-        self.dimension = int(dimension())
-        self.batch_size = settings.batch_size
-        self.bf16 = settings.precision == "bf16" or (
-            settings.precision == "auto" and cpu_has_bf16()
-        )
-
-    @property
-    def tokenizer(self):
-        return self._model.tokenizer
+        precision = self.settings.precision
+        self.bf16 = precision == "bf16" or (precision == "auto" and cpu_has_bf16())
 
     def _autocast(self):
         if not self.bf16:
@@ -125,12 +124,16 @@ class SentenceTransformerEmbedder:
         return torch.autocast("cpu", dtype=torch.bfloat16)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.load()
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            # get_embedding_dimension is sentence-transformers 6's name for it
+            dimension = getattr(self._model, "get_embedding_dimension", None) or \
+                self._model.get_sentence_embedding_dimension
+            return np.zeros((0, int(dimension())), dtype=np.float32)
         with self._autocast():
             # sentence-transformers sorts by length before batching, so padding stays small.
             vectors = self._model.encode(
-                list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                list(texts), batch_size=self.settings.batch_size, normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32)

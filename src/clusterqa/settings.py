@@ -34,7 +34,6 @@ class _Section(BaseModel):
 
 
 class EmbeddingSettings(_Section):
-    backend: Literal["sentence-transformers", "fake"] = "sentence-transformers"
     # The packaged model's name, or a directory holding a sentence-transformers model.
     model: str = PACKAGED_MODEL
     # Expected sha256 of the weights; checked before loading. None skips the check
@@ -81,7 +80,6 @@ class RetrievalSettings(_Section):
 
 
 class AnsweringSettings(_Section):
-    backend: Literal["extractive"] = "extractive"
     max_sentences: int = Field(3, ge=1, le=10)
     # How many retrieved passages the answerer reads sentences from.
     passages: int = Field(8, ge=1, le=50)
@@ -168,10 +166,6 @@ class Settings(BaseSettings):
             return cls(**overrides)
         finally:
             _settings_file.reset(token)
-
-    @property
-    def chroma_dir(self) -> Path:
-        return self.data_dir / "chroma"
 
 
 def _resolve_file(file: Path | str | None) -> Path | None:

@@ -14,9 +14,10 @@ import shutil
 from pathlib import Path
 
 from clusterqa.bench.common import BenchResult, passage_text, require
-from clusterqa.documents import Document, Page
-from clusterqa.lexical import tokenize
 from clusterqa.settings import Settings
+from clusterqa.store import StoreLayout
+from clusterqa.text import tokenize
+from clusterqa.types import Document, DocumentMeta, Page
 
 QUICK = 60  # questions of each kind in quick mode
 
@@ -47,16 +48,16 @@ def answer_recall(answer: str, gold: str) -> float:
 
 
 def run(settings: Settings, data: Path, quick: bool = False) -> BenchResult:
-    from clusterqa.assistant import Assistant
-    from clusterqa.ingestion import Ingestor
-    from clusterqa.naive import NaiveRecipe
+    from clusterqa.app.assistant import Assistant
+    from clusterqa.evals.naive import NaiveRecipe
+    from clusterqa.ingest import Ingestor
 
     answerable, unanswerable, passages = load(data, quick)
-    target = settings.data_dir / "bench" / ("clapnq-quick" if quick else "clapnq")
+    target = StoreLayout(settings.data_dir).bench / ("clapnq-quick" if quick else "clapnq")
     shutil.rmtree(target, ignore_errors=True)
     ours = settings.model_copy(update={"data_dir": target})
-    docs = [Document(doc_id=pid, source=f"clapnq:{pid}", title=p["title"], kind="wikipedia",
-                     pages=[Page(None, passage_text(p))])
+    docs = [Document(pid, f"clapnq:{pid}", DocumentMeta(title=p["title"], kind="wikipedia"),
+                     [Page(None, passage_text(p))])
             for pid, p in passages.items()]
     Ingestor(ours).ingest_documents(docs, total=len(docs))
     assistant = Assistant.from_settings(ours)

@@ -11,10 +11,10 @@ import tempfile
 from pathlib import Path
 
 from clusterqa.bench.common import BenchResult, timer
-from clusterqa.chunking import sentence_spans
-from clusterqa.documents import discover, load_file
-from clusterqa.ingestion import Ingestor
+from clusterqa.ingest import Ingestor
+from clusterqa.loading import discover, load_file
 from clusterqa.settings import Settings
+from clusterqa.text import sentence_spans
 
 
 def corpus_sentences(corpus_dir: Path) -> list[str]:
@@ -67,7 +67,7 @@ def run(settings: Settings, quick: bool = False) -> BenchResult:
                              sources_file=root / "none.yaml",
                              embedding=settings.embedding.model_dump())
         ingestor = Ingestor(ours)
-        ingestor.embedder  # noqa: B018 - load the model before the clock starts
+        ingestor.embedder.load()  # before the clock starts
         with timer() as first:
             report = ingestor.ingest()
         with timer() as noop:
@@ -77,7 +77,7 @@ def run(settings: Settings, quick: bool = False) -> BenchResult:
                           "failed": [str(f) for f in report.failed],
                           "embed_s": round(report.embed_seconds, 2)}
 
-        from clusterqa.naive import NaiveRecipe
+        from clusterqa.evals.naive import NaiveRecipe
 
         naive = NaiveRecipe(settings.embedding)
         try:

@@ -16,9 +16,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from clusterqa.bench.common import BenchResult, passage_text, require, timer
-from clusterqa.documents import Document, Page
-from clusterqa.metrics import ndcg_at
+from clusterqa.evals.metrics import ndcg_at
 from clusterqa.settings import Settings
+from clusterqa.store import StoreLayout
+from clusterqa.types import Document, DocumentMeta, Page
 
 QUICK_DOCS = 300
 
@@ -54,9 +55,9 @@ def load(data: Path, quick: bool) -> tuple[list[dict], dict[str, str], dict[str,
 def documents(corpus: list[dict]) -> Iterable[Document]:
     for d in corpus:
         # The title leads the text, as BEIR embeds it; BM25 also sees it as the title.
-        yield Document(doc_id=d["_id"], source=f"scifact:{d['_id']}", title=d["title"] or "",
-                       kind="abstract", region=None,
-                       pages=[Page(None, passage_text(d))])
+        yield Document(d["_id"], f"scifact:{d['_id']}",
+                       DocumentMeta(title=d["title"] or "", kind="abstract"),
+                       [Page(None, passage_text(d))])
 
 
 def doc_ranking(chunk_ids: Iterable[str], chunks) -> list[str]:
@@ -84,30 +85,31 @@ def score(rankings: dict[str, list[str]], qrels: dict[str, set[str]]) -> dict[st
 
 
 def store_dir(settings: Settings, quick: bool) -> Path:
-    return settings.data_dir / "bench" / ("scifact-quick" if quick else "scifact")
+    return StoreLayout(settings.data_dir).bench / ("scifact-quick" if quick else "scifact")
 
 
 def naive_dir(settings: Settings, quick: bool) -> Path:
-    return settings.data_dir / "bench" / ("scifact-naive-quick" if quick else "scifact-naive")
+    return StoreLayout(settings.data_dir).bench / (
+        "scifact-naive-quick" if quick else "scifact-naive")
 
 
 def build_store(settings: Settings, corpus: list[dict], quick: bool, fresh: bool):
     """Ingest SciFact through our pipeline; returns (settings, report) for the store."""
-    from clusterqa.ingestion import Ingestor
+    from clusterqa.ingest import Ingestor
 
     target = store_dir(settings, quick)
     if fresh:
         shutil.rmtree(target, ignore_errors=True)
     ours = settings.model_copy(update={"data_dir": target})
     ingestor = Ingestor(ours)
-    ingestor.embedder  # noqa: B018 - load the model before the clock starts
+    ingestor.embedder.load()  # before the clock starts
     report = ingestor.ingest_documents(documents(corpus), total=len(corpus))
     return ours, report
 
 
 def run(settings: Settings, data: Path, quick: bool = False) -> BenchResult:
-    from clusterqa.assistant import Assistant
-    from clusterqa.naive import NaiveRecipe
+    from clusterqa.app.assistant import Assistant
+    from clusterqa.evals.naive import NaiveRecipe
 
     corpus, queries, qrels = load(data, quick)
     result = BenchResult("scifact")
@@ -123,7 +125,7 @@ def run(settings: Settings, data: Path, quick: bool = False) -> BenchResult:
         rankings = {}
         for qid, text in queries.items():
             hits = assistant.retriever.retrieve(text, k=depth).hits
-            rankings[qid] = doc_ranking((h.chunk_id for h in hits), assistant.index.chunks)
+            rankings[qid] = doc_ranking((h.chunk_id for h in hits), assistant.view().chunks)
         scores[name] = score(rankings, qrels)
         assistant.close()
 

@@ -46,7 +46,7 @@ print(json.dumps({"first_answer_at": cold, "retrieve_ms": [x * 1000 for x in ret
 NAIVE_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from clusterqa.naive import NaiveRecipe
+from clusterqa.evals.naive import NaiveRecipe
 from clusterqa.settings import EmbeddingSettings
 embedding = EmbeddingSettings.model_validate_json(sys.argv[1])
 questions = json.loads(sys.argv[2])
@@ -73,7 +73,7 @@ def _child(script: str, *args: str) -> tuple[dict, float]:
 
 
 def run(settings: Settings, data: Path, quick: bool = False) -> BenchResult:
-    from clusterqa.naive import NaiveRecipe
+    from clusterqa.evals.naive import NaiveRecipe
 
     corpus, queries, _ = scifact.load(data, quick)
     ours, _ = scifact.build_store(settings, corpus, quick, fresh=False)  # no-op when built
@@ -112,14 +112,15 @@ def run(settings: Settings, data: Path, quick: bool = False) -> BenchResult:
 def growth(ours: Settings, questions: list[str], quick: bool) -> dict[str, dict[str, float]]:
     """Retrieval latency over stores of growing size made by duplicating real chunks."""
     from clusterqa.embeddings import create_embedder
-    from clusterqa.index import CorpusIndex, CorpusView, build_lexical
-    from clusterqa.manifest import ChunkRecord
-    from clusterqa.naive import NaiveRecipe
-    from clusterqa.retrieval import HybridRetriever
-    from clusterqa.store import VectorStore
+    from clusterqa.evals.naive import NaiveRecipe
+    from clusterqa.retrieve import HybridRetriever
+    from clusterqa.store import CorpusIndex, CorpusView, FixedCorpus
+    from clusterqa.store.lexical import LexicalIndex, lexical_params
+    from clusterqa.store.vectors import VectorStore
+    from clusterqa.types import Chunk
 
     source = CorpusIndex(ours)
-    chunks = list(source.chunks.values())
+    chunks = list(source.view.chunks.values())
     vectors = source.vectors.embeddings([c.chunk_id for c in chunks])
     source.close()
     embedder = create_embedder(ours.embedding)
@@ -135,7 +136,7 @@ def growth(ours: Settings, questions: list[str], quick: bool) -> dict[str, dict[
                 copy = i // len(chunks)
                 text = base.text if copy == 0 else f"{base.text} copy{copy}"
                 vec = vectors[base.chunk_id] + (rng.normal(0, 0.01, 384) if copy else 0)
-                records.append(ChunkRecord(f"g{i}", base.doc_id, 0, None, 0, len(text), text))
+                records.append(Chunk(f"g{i}", base.doc_id, 0, None, 0, len(text), text))
                 texts.append(text)
                 matrix.append(vec / np.linalg.norm(vec))
             matrix = np.asarray(matrix, dtype=np.float32)
@@ -143,9 +144,9 @@ def growth(ours: Settings, questions: list[str], quick: bool) -> dict[str, dict[
             store.upsert([r.chunk_id for r in records], matrix,
                          [{"region": "x"}] * size, texts)
             view = CorpusView(1, {r.chunk_id: r for r in records}, {},
-                              build_lexical(settings, records, {}))
-            index = type("GrownIndex", (), {"view": view, "vectors": store})()
-            retriever = HybridRetriever(index, embedder, settings.retrieval)
+                              LexicalIndex.of_corpus(records, {},
+                                                     lexical_params(settings.retrieval)))
+            retriever = HybridRetriever(FixedCorpus(view, store), embedder, settings.retrieval)
             naive = NaiveRecipe(ours.embedding, persist_dir=Path(tmp) / "naive")
             naive.add_embedded(texts, matrix)
             mine, theirs = [], []

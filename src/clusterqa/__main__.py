@@ -1,0 +1,5 @@
+"""`python -m clusterqa ...` is the `clusterqa` command."""
+
+from clusterqa.app.cli import main
+
+main()

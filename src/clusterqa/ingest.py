@@ -1,0 +1,273 @@
+"""Ingestion, orchestrated: targets -> documents -> plan -> embed -> the store's writer.
+
+Only new or changed documents are chunked and embedded (unchanged chunks keep their ids and
+vectors); a change of metadata alone re-embeds nothing. How the result is committed, and
+repaired after a crash, is the writer's business (see store/writer.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from clusterqa import embeddings
+from clusterqa.embeddings import Embedder
+from clusterqa.errors import LoadError
+from clusterqa.loading.chunking import Chunker, with_ids
+from clusterqa.loading.files import discover, load_file
+from clusterqa.loading.sources import SourceList, is_url, read_source_list
+from clusterqa.settings import Settings
+from clusterqa.store.layout import fingerprint
+from clusterqa.store.writer import Pending, StoreWriter
+from clusterqa.types import Chunk, Document, DocumentMeta, StoredDocument
+
+# Documents are embedded in groups of about this many batches: large calls let the model sort
+# texts by length (little padding); each group commits in one manifest transaction.
+GROUP_BATCHES = 8
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    metadata_only: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[LoadError] = field(default_factory=list)
+    recovered_orphans: int = 0
+    recovered_missing: int = 0
+    rebuilt: int = 0  # documents re-embedded from the manifest by --rebuild
+    chunks_total: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    pages: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def embedded_per_second(self) -> float:
+        return self.chunks_embedded / self.embed_seconds if self.embed_seconds else 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.metadata_only or self.removed
+                    or self.recovered_orphans or self.recovered_missing or self.rebuilt)
+
+
+class IngestProgress:
+    """Hooks the CLI uses to draw a progress bar; the default does nothing."""
+
+    def start(self, files: int) -> None: ...
+
+    def file_done(self, source: str) -> None: ...
+
+    def embedded(self, chunks: int, seconds: float) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+
+def embed_input(context: str, text: str) -> str:
+    """The text a chunk is embedded as: its document's title, then the chunk."""
+    return f"{context}\n{text}" if context else text
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 progress: IngestProgress | None = None,
+                 fetch: Callable[[str, dict], Document] | None = None) -> None:
+        self.settings = settings
+        # Cheap to make: the model's weights load on the first text to embed, so a no-op
+        # re-ingest stays instant.
+        self.embedder = embedder or embeddings.create_embedder(settings.embedding)
+        self.progress = progress or IngestProgress()
+        self._fetch = fetch
+        self._group = settings.embedding.batch_size * GROUP_BATCHES
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.embedder.name, self.settings.embedding.title_prefix)
+
+    # --- entry points ---------------------------------------------------------------------
+
+    def ingest(self, targets: Sequence[str | Path] | None = None, prune: bool = False,
+               rebuild: bool = False) -> IngestReport:
+        """Ingest ``targets`` (files, folders, URLs), or the source list when none are given.
+        ``rebuild`` first re-embeds everything already ingested (a new model or embedding
+        recipe; see ``_reembed``)."""
+        source_list = read_source_list(self.settings.sources_file, self.settings.corpus_dir)
+        files, urls = self._targets(targets, source_list)
+
+        def documents(report: IngestReport) -> Iterable[Document]:
+            return self._load_all(files, urls, source_list, report)
+
+        return self._run(documents, len(files) + len(urls), prune, rebuild)
+
+    def ingest_documents(self, documents: Iterable[Document], total: int | None = None
+                         ) -> IngestReport:
+        """Ingest documents built in code (benchmarks, other loaders), incrementally."""
+        return self._run(lambda _report: documents, total, prune=False)
+
+    def remove(self, doc_id: str) -> bool:
+        """Remove one document from the manifest, Chroma and BM25. False if it is unknown."""
+        with StoreWriter(self.settings) as writer:
+            record = writer.manifest.document(doc_id)
+            if record is None:
+                return False
+            writer.remove(record)
+            writer.rebuild_lexical()
+            return True
+
+    def _run(self, documents: Callable[[IngestReport], Iterable[Document]], total: int | None,
+             prune: bool, rebuild: bool = False) -> IngestReport:
+        report = IngestReport()
+        started = time.perf_counter()
+        embed = self._embed_chunks(report)
+        with StoreWriter(self.settings) as writer:
+            if rebuild:
+                self._reembed(writer, embed, report)
+            writer.ensure_fingerprint(self.fingerprint)
+            report.recovered_orphans, report.recovered_missing = writer.recover(embed)
+            if report.recovered_orphans or report.recovered_missing:
+                self.progress.message(
+                    f"recovered from an interrupted ingest: removed {report.recovered_orphans}"
+                    f" orphan chunks, restored {report.recovered_missing}")
+            self.progress.start(total or 0)
+            seen: set[str] = set()
+            pending: list[Pending] = []
+            for doc in documents(report):
+                if doc.doc_id in seen:
+                    continue
+                seen.add(doc.doc_id)
+                report.pages += len(doc.pages)
+                pending.extend(self._plan(doc, writer, report))
+                if sum(len(p.chunks) for p in pending) >= self._group:
+                    self._commit(writer, pending, embed, report)
+                    pending = []
+            self._commit(writer, pending, embed, report)
+            if prune:
+                self._prune(writer, report)
+            writer.rebuild_lexical()
+            report.chunks_total = len(writer.manifest.chunk_ids())
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # --- steps ----------------------------------------------------------------------------
+
+    def _targets(self, targets: Sequence[str | Path] | None, source_list: SourceList
+                 ) -> tuple[list[Path], list[str]]:
+        if not targets:
+            return list(discover(source_list.paths)), list(source_list.urls)
+        urls = [str(t) for t in targets if is_url(str(t))]
+        paths = [Path(t) for t in targets if not is_url(str(t))]
+        return list(discover(paths)), urls
+
+    def _load_all(self, files: Iterable[Path], urls: Iterable[str], source_list: SourceList,
+                  report: IngestReport) -> Iterator[Document]:
+        corpus = self.settings.corpus_dir
+        for path in files:
+            try:
+                key = _relative_key(path)
+                yield load_file(path, corpus_dir=corpus, metadata=source_list.metadata_for(key))
+            except LoadError as exc:
+                report.failed.append(exc)  # named once, in the summary
+            finally:
+                self.progress.file_done(str(path))
+        for url in urls:
+            try:
+                fetch = self._fetch
+                if fetch is None:
+                    from clusterqa.loading.fetch import fetch_document as fetch
+                yield fetch(url, source_list.metadata_for(url))
+            except LoadError as exc:
+                report.failed.append(exc)  # named once, in the summary
+            finally:
+                self.progress.file_done(url)
+
+    def _plan(self, doc: Document, writer: StoreWriter, report: IngestReport) -> list[Pending]:
+        """What a document needs; a change of metadata alone is applied at once."""
+        old = writer.manifest.document(doc.doc_id)
+        context = self._context(doc.meta)
+        if old is not None and old.content_hash == doc.content_hash and \
+                self._context(old.meta) == context:
+            if old.metadata_hash == doc.metadata_hash and old.source == doc.source:
+                report.unchanged.append(doc.doc_id)
+            else:
+                writer.update_metadata(doc, old)
+                report.metadata_only.append(doc.doc_id)
+            return []
+        chunks = Chunker(self.settings.chunking).chunk(doc, context)
+        return [Pending(StoredDocument.from_document(doc), chunks, old)]
+
+    def _commit(self, writer: StoreWriter, pending: list[Pending], embed, report: IngestReport
+                ) -> None:
+        report.chunks_reused += writer.commit(pending, embed)
+        for p in pending:
+            (report.updated if p.old is not None else report.added).append(p.document.doc_id)
+
+    def _reembed(self, writer: StoreWriter, embed, report: IngestReport) -> None:
+        """Re-embed every ingested chunk with the current model and recipe, from the text the
+        manifest keeps, so documents ingested from other paths or URLs are kept too.
+
+        It goes group by group like any update (new vectors in, one manifest commit, old ids
+        out), so readers keep answering throughout: each chunk has its old vector or its new
+        one. Killed half way, the manifest still names the old model, and ``ingest`` asks
+        for ``--rebuild`` again. A model with vectors of another size needs a new data_dir.
+        """
+        records = writer.manifest.documents()
+        self.progress.start(len(records))
+        pending: list[Pending] = []
+        for record in records:
+            chunks = with_ids(record.doc_id, ((c.page, c.start, c.end, c.text)
+                                              for c in writer.manifest.chunks(record.doc_id)),
+                              self._context(record.meta))
+            pending.append(Pending(record, chunks, record))
+            if sum(len(p.chunks) for p in pending) >= self._group:
+                writer.commit(pending, embed, reembed=True)
+                pending = []
+            self.progress.file_done(record.source)
+        writer.commit(pending, embed, reembed=True)
+        writer.set_fingerprint(self.fingerprint)
+        report.rebuilt = len(records)
+
+    def _prune(self, writer: StoreWriter, report: IngestReport) -> None:
+        for record in writer.manifest.documents():
+            if is_url(record.source) or Path(record.source).exists():
+                continue
+            writer.remove(record)
+            report.removed.append(record.doc_id)
+
+    def _context(self, meta: DocumentMeta) -> str:
+        """What a chunk is embedded with besides its text: the document's title."""
+        return meta.title if self.settings.embedding.title_prefix else ""
+
+    def _embed_chunks(self, report: IngestReport):
+        """The writer's embedding callback: each distinct input embedded once, timed."""
+
+        def embed(pairs: Sequence[tuple[StoredDocument, Chunk]]) -> np.ndarray:
+            inputs = [embed_input(self._context(d.meta), c.text) for d, c in pairs]
+            distinct = list(dict.fromkeys(inputs))
+            started = time.perf_counter()
+            vectors = self.embedder.embed(distinct)
+            seconds = time.perf_counter() - started
+            report.embed_seconds += seconds
+            report.chunks_embedded += len(distinct)
+            self.progress.embedded(len(distinct), seconds)
+            row = {text: i for i, text in enumerate(distinct)}
+            return vectors[[row[text] for text in inputs]]
+
+        return embed
+
+
+def _relative_key(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,79 @@
+"""Chunking: sentence-aware windows with overlap, stable ids, page and character offsets.
+
+The splitting itself is llama-index's ``SentenceSplitter`` (paragraphs first, then sentences,
+merged up to ``chunk_size`` tokens with ``chunk_overlap``). We split page by page, so a chunk
+never spans two PDF pages, and we locate every chunk in its page to keep exact offsets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+
+from llama_index.core.node_parser import SentenceSplitter
+
+from clusterqa.settings import ChunkingSettings
+from clusterqa.types import Chunk, Document
+
+
+def chunk_id(doc_id: str, page: int | None, text: str, occurrence: int = 0,
+             context: str = "") -> str:
+    """Same document, same page, same text (and same embedding context, e.g. the title it is
+    embedded with) -> same id, on every run and machine."""
+    key = f"{doc_id}\x1f{page}\x1f{occurrence}\x1f{context}\x1f{text}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def with_ids(doc_id: str, spans: Iterable[tuple[int | None, int, int, str]], context: str = ""
+             ) -> list[Chunk]:
+    """Chunks, in order, from (page, start, end, text): the same text twice on one page gets
+    its occurrence number, so ids stay distinct and stable."""
+    chunks: list[Chunk] = []
+    seen: dict[tuple[int | None, str], int] = {}
+    for page, start, end, text in spans:
+        occurrence = seen.get((page, text), 0)
+        seen[(page, text)] = occurrence + 1
+        chunks.append(Chunk(chunk_id(doc_id, page, text, occurrence, context), doc_id,
+                            len(chunks), page, start, end, text))
+    return chunks
+
+
+class Chunker:
+    def __init__(self, settings: ChunkingSettings | None = None) -> None:
+        settings = settings or ChunkingSettings()
+        self._splitter = SentenceSplitter(
+            chunk_size=settings.chunk_size,
+            chunk_overlap=min(settings.chunk_overlap, settings.chunk_size // 2),
+            paragraph_separator="\n\n",
+        )
+
+    def chunk(self, document: Document, context: str = "") -> list[Chunk]:
+        spans = ((page.number, start, end, text) for page in document.pages
+                 for start, end, text in self._locate(page.text))
+        return with_ids(document.doc_id, spans, context)
+
+    def _locate(self, page_text: str) -> Iterator[tuple[int, int, str]]:
+        """Yield (start, end, text) for each split, found in order in the page text."""
+        cursor = 0
+        for split in self._splitter.split_text(page_text):
+            split = split.strip()
+            if not split:
+                continue
+            start = page_text.find(split, cursor)
+            if start < 0:  # the splitter rewrote whitespace; fall back to a loose match
+                start, end = _loose_find(page_text, split, cursor)
+                text = page_text[start:end]
+            else:
+                end = start + len(split)
+                text = split
+            yield start, end, text
+            cursor = start + 1
+
+
+def _loose_find(haystack: str, needle: str, cursor: int) -> tuple[int, int]:
+    pattern = r"\s+".join(re.escape(w) for w in needle.split())
+    match = re.compile(pattern).search(haystack, cursor) or re.compile(pattern).search(haystack)
+    if match is None:  # cannot happen for text the splitter took from this page
+        raise ValueError("chunk text not found in its page")
+    return match.start(), match.end()

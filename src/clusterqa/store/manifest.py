@@ -1,0 +1,183 @@
+"""The ingest manifest: what is ingested, and the one place that says what is committed.
+
+A SQLite file in the data dir holds every document (source, content hash, metadata, when) and
+its chunks (text, page, offsets). Chroma and the BM25 index are derived from it: a chunk is
+part of the corpus only once its document's manifest row is committed, and every commit bumps
+``version``, which readers watch to reopen their view. SQLite gives us atomic commits and safe
+concurrent readers for free, which is what makes ingest crash-safe.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from clusterqa.types import Chunk, DocumentMeta, StoredDocument
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    metadata_hash TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    page INTEGER,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Manifest:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- reading ------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        return int(self.get_state("version") or 0)
+
+    def get_state(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def documents(self) -> list[StoredDocument]:
+        ids: dict[str, list[str]] = {}
+        for chunk_id, doc_id in self._db.execute(
+            "SELECT chunk_id, doc_id FROM chunks ORDER BY doc_id, ord"
+        ):
+            ids.setdefault(doc_id, []).append(chunk_id)
+        rows = self._db.execute(
+            "SELECT doc_id, source, content_hash, metadata_hash, metadata, pages, ingested_at"
+            " FROM documents ORDER BY doc_id"
+        ).fetchall()
+        return [_stored(row, tuple(ids.get(row[0], ()))) for row in rows]
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        row = self._db.execute(
+            "SELECT doc_id, source, content_hash, metadata_hash, metadata, pages, ingested_at"
+            " FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        ids = tuple(r[0] for r in self._db.execute(
+            "SELECT chunk_id FROM chunks WHERE doc_id=? ORDER BY ord", (doc_id,)))
+        return _stored(row, ids)
+
+    def chunks(self, doc_id: str | None = None) -> list[Chunk]:
+        query = 'SELECT chunk_id, doc_id, ord, page, start, "end", text FROM chunks'
+        if doc_id is None:
+            rows = self._db.execute(query + " ORDER BY doc_id, ord").fetchall()
+        else:
+            rows = self._db.execute(query + " WHERE doc_id=? ORDER BY ord", (doc_id,)).fetchall()
+        return [Chunk(*row) for row in rows]
+
+    def has_chunks(self) -> bool:
+        return self._db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
+
+    def chunk_ids(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT chunk_id FROM chunks")}
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Manifest]:
+        """A consistent view across several reads (one read transaction)."""
+        self._db.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self._db.execute("COMMIT")
+
+    # --- writing (callers hold the ingest lock) -----------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute(
+                "INSERT INTO state(key, value) VALUES('version', '1') ON CONFLICT(key)"
+                " DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            )
+            self._db.execute("COMMIT")
+
+    def put_documents(self, documents: Sequence[tuple[StoredDocument, Sequence[Chunk]]]
+                      ) -> None:
+        """Replace documents and all their chunks in one atomic commit."""
+        now = _now()
+        with self._transaction() as db:
+            for doc, chunks in documents:
+                db.execute("DELETE FROM documents WHERE doc_id=?", (doc.doc_id,))
+                db.execute(
+                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (doc.doc_id, doc.source, doc.content_hash, doc.metadata_hash,
+                     json.dumps(doc.meta.to_dict(), ensure_ascii=False), doc.pages, now),
+                )
+                db.executemany(
+                    "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(c.chunk_id, doc.doc_id, c.ord, c.page, c.start, c.end, c.text)
+                     for c in chunks],
+                )
+
+    def update_metadata(self, doc_id: str, source: str, meta: DocumentMeta) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE documents SET source=?, metadata_hash=?, metadata=?, ingested_at=?"
+                " WHERE doc_id=?",
+                (source, meta.digest, json.dumps(meta.to_dict(), ensure_ascii=False), _now(),
+                 doc_id),
+            )
+
+    def remove_document(self, doc_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+
+    def set_state(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO state(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=?",
+            (key, value, value),
+        )
+
+
+def _stored(row: tuple, chunk_ids: tuple[str, ...]) -> StoredDocument:
+    doc_id, source, content_hash, metadata_hash, metadata, pages, ingested_at = row
+    return StoredDocument(doc_id, source, content_hash, metadata_hash,
+                          DocumentMeta.from_dict(json.loads(metadata)), pages, ingested_at,
+                          chunk_ids)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,137 @@
+"""The read side of the store: one consistent view of the corpus for answering questions.
+
+A view is pinned to one manifest version: its chunks, documents and BM25 index all come from
+that version, and dense hits outside it (an ingest in progress) are ignored. Before each
+question :meth:`CorpusIndex.refresh` checks the version (one tiny SQLite read) and reloads
+when another process has committed a newer one, so readers see the old or the new corpus,
+never a mixture.
+
+Retrieval depends only on :class:`CorpusReader`: a view and a nearest-vector search.
+:class:`CorpusIndex` is the one over the data dir; :class:`FixedCorpus` serves a view built
+in memory (benchmarks that grow a store without ingesting it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from clusterqa.settings import Settings
+from clusterqa.store.layout import StoreLayout, check_fingerprint
+from clusterqa.store.lexical import LexicalIndex, lexical_params, load_current
+from clusterqa.store.manifest import Manifest
+from clusterqa.store.vectors import VectorStore
+from clusterqa.types import Chunk, StoredDocument
+
+
+@dataclass(frozen=True)
+class CorpusView:
+    """One committed version of the corpus; a question uses one view from start to end."""
+
+    version: int
+    chunks: Mapping[str, Chunk]
+    documents: Mapping[str, StoredDocument]
+    lexical: LexicalIndex
+
+    def document_of(self, chunk_id: str) -> StoredDocument:
+        return self.documents[self.chunks[chunk_id].doc_id]
+
+
+class CorpusReader(Protocol):
+    """What retrieval reads: the current view, and the chunks nearest a vector."""
+
+    @property
+    def view(self) -> CorpusView: ...
+
+    def nearest(self, vector: np.ndarray, k: int, region: str | None = None
+                ) -> list[tuple[str, float]]: ...
+
+
+@dataclass(frozen=True)
+class RegionStats:
+    region: str
+    documents: int
+    chunks: int
+
+
+class CorpusIndex:
+    """The corpus in a data dir, reloaded when another process commits a new version."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.layout = StoreLayout(settings.data_dir)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.manifest = Manifest(self.layout.manifest)
+        self.vectors = VectorStore(settings)
+        self._lock = threading.Lock()
+        self._view = CorpusView(-1, {}, {}, LexicalIndex.build([], [], []))
+        self.refresh()
+
+    @property
+    def view(self) -> CorpusView:
+        return self._view
+
+    def nearest(self, vector: np.ndarray, k: int, region: str | None = None
+                ) -> list[tuple[str, float]]:
+        return self.vectors.query(vector, k, region)
+
+    def check_fingerprint(self, wanted: str) -> None:
+        check_fingerprint(self.manifest, wanted, self.settings.data_dir)
+
+    def refresh(self) -> bool:
+        """Reload if another writer committed since; True when the view changed."""
+        if self.manifest.version == self._view.version:
+            return False
+        with self._lock:
+            if self.manifest.version == self._view.version:
+                return False
+            with self.manifest.snapshot():
+                version = self.manifest.version
+                documents = {d.doc_id: d for d in self.manifest.documents()}
+                chunks = self.manifest.chunks()
+            params = lexical_params(self.settings.retrieval)
+            # Not saved yet for this version (an ingest is finishing): build it in memory.
+            lexical = load_current(self.layout.bm25, version, params) or \
+                LexicalIndex.of_corpus(chunks, documents, params)
+            if self._view.version != -1:
+                self.vectors.reopen()  # see the other process's writes (see vectors.py)
+            # One assignment: a question in flight keeps the view it started with.
+            self._view = CorpusView(version, {c.chunk_id: c for c in chunks}, documents, lexical)
+            return True
+
+    def regions(self) -> list[str]:
+        return sorted({d.region for d in self._view.documents.values() if d.region})
+
+    def region_stats(self) -> list[RegionStats]:
+        view = self._view
+        docs = Counter(d.region or "(none)" for d in view.documents.values())
+        chunks = Counter(view.documents[c.doc_id].region or "(none)"
+                         for c in view.chunks.values() if c.doc_id in view.documents)
+        return [RegionStats(r, docs[r], chunks[r]) for r in sorted(docs)]
+
+    def last_ingested(self) -> str | None:
+        return max((d.ingested_at for d in self._view.documents.values()), default=None)
+
+    def close(self) -> None:
+        self.manifest.close()
+
+
+class FixedCorpus:
+    """A view built in memory over a vector store: never refreshed."""
+
+    def __init__(self, view: CorpusView, vectors: VectorStore) -> None:
+        self._view = view
+        self._vectors = vectors
+
+    @property
+    def view(self) -> CorpusView:
+        return self._view
+
+    def nearest(self, vector: np.ndarray, k: int, region: str | None = None
+                ) -> list[tuple[str, float]]:
+        return self._vectors.query(vector, k, region)

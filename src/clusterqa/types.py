@@ -1,0 +1,155 @@
+"""The types every stage shares: documents and their metadata, chunks, answers and citations.
+
+A document's metadata is one type, :class:`DocumentMeta`, whether the document was just loaded
+(:class:`Document`, with its pages) or is read back from the store (:class:`StoredDocument`,
+with its hashes and chunk ids); every stage reads it by attribute, never by string key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int | None  # 1-based PDF page; None for formats without pages
+    text: str
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What a citation shows and a filter uses; the front matter or source list sets it."""
+
+    title: str
+    kind: str
+    region: str | None = None
+    publisher: str | None = None
+    url: str | None = None
+    date: str | None = None
+    sources: tuple[str, ...] = ()  # a brief's own [S<n>] links, in order
+    examples: tuple[str, ...] = ()  # example questions for the chat
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["sources"], data["examples"] = list(self.sources), list(self.examples)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DocumentMeta:
+        """Read back from the manifest; keys this version does not know are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values.setdefault("title", "")
+        values.setdefault("kind", "note")
+        for name in ("sources", "examples"):
+            values[name] = tuple(values.get(name) or ())
+        return cls(**values)
+
+    @property
+    def digest(self) -> str:
+        """Changes when any field does: a metadata-only change re-embeds nothing."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class Document:
+    """A loaded document: pages of clean text and its metadata."""
+
+    doc_id: str  # stable: the path under the corpus, or the URL
+    source: str  # the file's path relative to the directory ingest ran from, or the URL
+    meta: DocumentMeta
+    pages: list[Page] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(p.text for p in self.pages)
+
+    @property
+    def content_hash(self) -> str:
+        h = hashlib.sha256()
+        for page in self.pages:
+            h.update(f"{page.number}\x1f{page.text}\x1e".encode())
+        return h.hexdigest()
+
+    @property
+    def metadata_hash(self) -> str:
+        return self.meta.digest
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document as the manifest has it: metadata, hashes and its chunk ids in order."""
+
+    doc_id: str
+    source: str
+    content_hash: str
+    metadata_hash: str
+    meta: DocumentMeta
+    pages: int
+    ingested_at: str
+    chunk_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def from_document(cls, doc: Document) -> StoredDocument:
+        """What the manifest keeps of a loaded document (it stamps ``ingested_at``)."""
+        return cls(doc.doc_id, doc.source, doc.content_hash, doc.metadata_hash, doc.meta,
+                   len(doc.pages), "")
+
+    @property
+    def region(self) -> str | None:
+        return self.meta.region
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    ord: int  # position of the chunk in its document
+    page: int | None  # 1-based PDF page, None for formats without pages
+    start: int  # character offsets of ``text`` in the page's text
+    end: int
+    text: str
+
+
+@dataclass
+class Citation:
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    region: str | None
+    page: int | None
+    text: str
+    score: float  # the passage's best support score, 0..1
+    publisher: str | None = None
+    url: str | None = None
+    kind: str | None = None
+    sources: list[str] = field(default_factory=list)  # a brief's own [S<n>] source links
+    highlights: list[tuple[int, int]] = field(default_factory=list)  # supporting sentences
+
+    def to_json(self) -> dict[str, Any]:
+        """The citation object of ``clusterqa ask --json`` (see DESIGN.md), exactly."""
+        return {"n": self.n, "doc_id": self.doc_id, "title": self.title, "source": self.source,
+                "region": self.region, "page": self.page, "text": self.text,
+                "score": round(self.score, 4)}
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation]
+    region: str | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    sentences: list[tuple[str, int]] = field(default_factory=list)  # (sentence, n) in order
+
+    def to_json(self) -> dict[str, Any]:
+        return {"question": self.question, "answer": self.text, "abstained": self.abstained,
+                "citations": [c.to_json() for c in self.citations],
+                "timings_ms": self.timings_ms}

@@ -1,0 +1,69 @@
+"""Reading a question: anchors, places, the kind of answer wanted, compound parts."""
+
+from __future__ import annotations
+
+from clusterqa.analysis import DATE, NAME, NUMBER, analyse, answer_kinds
+
+
+def anchors(question: str) -> set[str]:
+    return {t.token for p in analyse(question).parts for t in p.anchors}
+
+
+def test_names_and_places_are_anchors_common_words_are_not() -> None:
+    assert anchors("What is SoPost's annual revenue?") == {"sopost"}
+    assert anchors("which Teesside firms make games?") == {"teessid"}
+    assert anchors("How many jobs did Allstate NI cut in 2023?") >= {"allstat", "2023"}
+
+
+def test_a_wider_place_is_covered_by_the_places_inside_it() -> None:
+    """"South Yorkshire" is one anchor that Sheffield covers; plain "Yorkshire" does not."""
+    (term,) = [t for t in analyse("games developers in South Yorkshire?").terms if t.anchor]
+    assert ("sheffield",) in term.alternatives
+    assert ("yorkshir",) not in term.alternatives
+    teesside = next(t for t in analyse("which Teesside firms?").terms if t.anchor)
+    assert ("middlesbrough",) in teesside.alternatives
+
+
+def test_expected_kind_of_answer() -> None:
+    assert analyse("How many staff does Sage have?").expects == {NUMBER}
+    assert analyse("When was Sage founded?").expects == {DATE}
+    assert analyse("Who acquired Kontainers?").expects == {NAME}
+    assert analyse("What does Kainos do?").expects == frozenset()
+
+
+def test_compound_questions_split_and_share_their_subject() -> None:
+    """The second part ("how big was its workforce") is about the first part's subject."""
+    prof = analyse("who started tombola, and how big was its workforce when it was sold?")
+    assert len(prof.parts) == 2
+    assert {t.token for t in prof.parts[1].anchors} == {"tombola"}
+    assert NUMBER in prof.parts[1].expects
+
+
+def test_how_many_makes_the_counted_noun_required() -> None:
+    """"how many people" needs a sentence about people (or staff, jobs...), not any number."""
+    people = next(t for t in analyse("How many people work at Sumo Digital?").terms
+                  if t.token == "peopl")
+    assert people.required
+    assert ("staff",) in people.alternatives
+
+
+def test_answer_kinds_of_a_sentence() -> None:
+    assert answer_kinds("Flutter bought it in November 2021 for £402m", frozenset()) >= {
+        NUMBER, DATE}
+    assert answer_kinds("It cut jobs in 2023 as part of a restructuring.", frozenset()) == {DATE}
+    # "Double Eleven" is a name, not a number; a name the question already has is no answer.
+    assert NUMBER not in answer_kinds("is Double Eleven.", frozenset())
+    assert NAME not in answer_kinds("it is Sage.", frozenset({"sage"}))
+
+
+def test_retrieval_and_answering_widen_a_place_alike() -> None:
+    """One analysis: "north east" covers Billingham (through Teesside) for the BM25 widening
+    and for the anchor a sentence must be about, alike."""
+    question = analyse("which north east firms make games?")
+    (place,) = [t for t in question.terms if t.anchor]
+    assert ("billingham",) in place.alternatives
+    assert "billingham" in question.place_tokens
+    assert question.places == ["north east"]
+    # Words the question already has are not added again, and nothing is widened when off.
+    assert not set(question.place_tokens) & set(question.search_tokens)
+    assert analyse("which north east firms make games?", expand_places=False).place_tokens == []

@@ -1,0 +1,81 @@
+"""The extractive answerer on its own: hand-built passages, no store, the fake embedder."""
+
+from __future__ import annotations
+
+import re
+
+from clusterqa.analysis import analyse
+from clusterqa.answer import ExtractiveAnswerer
+from clusterqa.retrieve import Hit, Retrieval
+from clusterqa.settings import AnsweringSettings
+from clusterqa.store import CorpusView
+from clusterqa.store.lexical import LexicalIndex
+from clusterqa.types import Chunk, DocumentMeta, StoredDocument
+from tests.fakes import HashEmbedder
+
+EMBEDDER = HashEmbedder()
+
+
+def answer(question: str, *passages: str, title: str = "Notes"):
+    """Answer ``question`` from ``passages`` ranked in the order given."""
+    doc = StoredDocument("d.md", "corpus/d.md", "h", "m", DocumentMeta(title=title, kind="note"),
+                         1, "2026-12-02")
+    chunks = {f"c{i}": Chunk(f"c{i}", "d.md", i, None, 0, len(text), text)
+              for i, text in enumerate(passages)}
+    view = CorpusView(1, chunks, {"d.md": doc}, LexicalIndex.build([], [], []))
+    retrieval = Retrieval(analyse(question), [Hit(cid, 1.0 - i / 10) for i, cid in
+                                              enumerate(chunks)],
+                          EMBEDDER.embed_query(question), {}, view)
+    return ExtractiveAnswerer(EMBEDDER, AnsweringSettings()).answer(retrieval)
+
+
+def test_quotes_the_sentence_about_the_name_asked_for_and_cites_it() -> None:
+    """Only the sentence about Kontainers answers; it is quoted with [1] and marked."""
+    got = answer("Who acquired Kontainers?",
+                 "Sage is a Newcastle accounting firm. Kontainers was bought by a Canadian "
+                 "company in 2021.")
+    assert not got.abstained
+    assert got.text == "Kontainers was bought by a Canadian company in 2021. [1]"
+    (cite,) = got.citations
+    start, end = cite.highlights[0]
+    assert cite.text[start:end] == "Kontainers was bought by a Canadian company in 2021."
+
+
+def test_a_sentence_not_about_the_anchor_never_answers() -> None:
+    """Revenue of another firm is no answer about SoPost: abstain, show the nearest."""
+    got = answer("What is SoPost's annual revenue?",
+                 "SoPost is a Glasgow software firm.",
+                 "Skyscanner's annual revenue was £300m in 2019.")
+    assert got.abstained and got.text.startswith("The reports don't say")
+    assert [c.n for c in got.citations] == [1, 2]
+    assert all(not c.highlights for c in got.citations)
+
+
+def test_a_pronoun_is_quoted_after_the_sentence_it_points_back_to() -> None:
+    """"It was founded in 2019" answers about Zorbcorp only through the sentence before."""
+    got = answer("When was Zorbcorp founded?",
+                 "Zorbcorp is a Gateshead drone maker. It was founded in 2019 by Ada Quill.")
+    assert got.text == ("Zorbcorp is a Gateshead drone maker. [1] It was founded in 2019 by "
+                        "Ada Quill. [1]")
+
+
+def test_the_kind_of_answer_asked_for_must_be_there() -> None:
+    """"How many" needs a number: a sentence about the firm without one does not answer."""
+    got = answer("How many staff does Acme employ?",
+                 "Acme employs engineers and designers in Leeds.")
+    assert got.abstained
+    counted = answer("How many staff does Acme employ?",
+                     "Acme employs 45 staff in Leeds.")
+    assert counted.text == "Acme employs 45 staff in Leeds. [1]"
+
+
+def test_citations_are_numbered_by_first_use_and_repeats_are_dropped() -> None:
+    """Two passages state one fact: it is quoted once; numbers follow the order of use."""
+    got = answer("Who founded Skyscanner, and when?",
+                 "Gareth Williams founded Skyscanner in 2003.",
+                 "Skyscanner was founded in 2003 by Gareth Williams.",
+                 "Skyscanner was founded by Gareth Williams, Bonamy Grimes and Barry Smith.")
+    used = [int(n) for n in re.findall(r"\[(\d+)\]", got.text)]
+    assert used[0] == 1 and sorted(set(used)) == list(range(1, max(used) + 1))
+    assert got.text.count("in 2003") == 1
+    assert [c.n for c in got.citations] == sorted({c.n for c in got.citations})
