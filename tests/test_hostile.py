@@ -86,16 +86,17 @@ def cli(args: list[str], cwd: Path, env: dict[str, str | None] | None = None, *,
     holds more than ``max_rss_mb`` MB, and ``Run.killed`` says which.
     """
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERQA_")}
+    # This checkout's src/ and tests/ (the fake embedder's launcher) come first.
     full_env["PYTHONPATH"] = os.pathsep.join(
-        [str(SRC)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
-    full_env.update({"CLUSTERQA_EMBEDDING__BACKEND": "fake", "HF_HUB_OFFLINE": "1",
-                     "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1"})
+        [str(SRC), str(SRC.parent)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+    full_env.update({"HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+                     "HF_HUB_DISABLE_TELEMETRY": "1", "FAKE_EMBED_DELAY": "0"})
     for key, value in (env or {}).items():
         if value is None:
             full_env.pop(key, None)
         else:
             full_env[key] = value
-    argv = [sys.executable, "-m", "clusterqa.cli", "--data-dir",
+    argv = [sys.executable, "-m", "tests.fake_cli", "--data-dir",
             str(data_dir or cwd / "data"), *args]
     logs = Path(tempfile.mkdtemp(prefix="clusterqa-cli-"))
     with (logs / "out").open("wb") as out, (logs / "err").open("wb") as err:
@@ -382,13 +383,16 @@ def test_a_docx_zip_bomb_is_named_and_skipped(project: Path) -> None:
 
 def test_a_slow_drip_url_is_given_up_within_a_deadline(project: Path) -> None:
     """Finding 3: a server that sends one byte every 2 s never trips a per-read timeout; URL
-    ingest must still give up within an overall deadline (assumed at most 30 s by default,
-    today's per-read timeout), name the URL as failed and ingest the files, so the ingest lock
-    is not held for longer. Today it holds ingest, and the lock, for as long as the server
-    drips."""
+    ingest must still give up within its overall deadline (ingest.fetch_timeout_s, set to
+    10 s here), name the URL as failed with the setting to raise, and ingest the files, so
+    the ingest lock is not held for longer. It used to hold ingest, and the lock, for as long
+    as the server dripped."""
     with hostile.slow_drip_server(interval=2.0) as (url, _started):
-        run = cli(["ingest", "corpus", url], project, timeout=BOMB_TIMEOUT)
+        run = cli(["ingest", "corpus", url], project, {"CLUSTERQA_INGEST__FETCH_TIMEOUT_S": "10"},
+                  timeout=BOMB_TIMEOUT)
     assert_bad_file_named_rest_ingested(run, url)
+    assert "fetch_timeout_s" in next(ln for ln in run.failed_lines() if url in ln), run
+    assert run.seconds < 40, run
 
 
 # --- 4. the chat must not leak on every ingest it sees ----------------------------------------

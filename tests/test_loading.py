@@ -98,7 +98,7 @@ BRIEF_SENTENCES = [
 
 def test_markdown_front_matter_gives_metadata(corpus: Path) -> None:
     """Front matter fields become the Document's metadata; unknown keys are ignored; the
-    doc_id is the path under the corpus and the source the path under the cwd; a Markdown
+    doc_id is the path under the corpus and the source the absolute path; a Markdown
     file is one page numbered None."""
     path = docgen.write(corpus / "somewhere" / "north-east-brief.md", BRIEF_MD)
     doc = load_file(path, corpus_dir=corpus)
@@ -112,7 +112,7 @@ def test_markdown_front_matter_gives_metadata(corpus: Path) -> None:
     assert doc.meta.sources == ("https://example.org/s1", "https://example.org/s2")
     assert doc.meta.examples == ("Who acquired Kontainers?",)
     assert doc.doc_id == "somewhere/north-east-brief.md"
-    assert doc.source == "corpus/somewhere/north-east-brief.md"
+    assert doc.source == path.resolve().as_posix()  # one file, one source, from anywhere
     assert "compiled" not in doc.meta.to_dict()
     assert [p.number for p in doc.pages] == [None]
     assert "title:" not in doc.text and "---" not in doc.text
@@ -267,7 +267,7 @@ def test_txt_is_loaded_as_plain_text(tmp_path: Path) -> None:
         "Its NHS links matter * a lot *.\r\n",
     )
     doc = load_file(path)
-    assert doc.source == "yorkshire/leeds-notes.txt"
+    assert doc.source == (Path.cwd() / "yorkshire/leeds-notes.txt").as_posix()
     assert doc.meta.title == "Leeds notes"
     assert doc.meta.kind == "note"
     assert doc.meta.region == "yorkshire"  # no corpus_dir: the file's own folder

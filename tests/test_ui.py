@@ -122,7 +122,8 @@ def test_markdown_export_pastes_cleanly_with_every_source_traceable() -> None:
 
 
 def test_feedback_taken_back_is_recorded_as_such(tmp_path: Path) -> None:
-    """Clicking Like again un-likes: gradio sends an empty value, which is no dislike."""
+    """Clicking Like again un-likes: gradio sends an empty value, which is no dislike. Only
+    answers this server gave are recorded, from what it answered, not what the page sent."""
     from types import SimpleNamespace
 
     from clusterqa.app.ui import ChatApp
@@ -131,13 +132,18 @@ def test_feedback_taken_back_is_recorded_as_such(tmp_path: Path) -> None:
 
     settings = make_settings(tmp_path)
     app = ChatApp(assistant=None, settings=settings)
-    history = [{"role": "user", "content": "Who?"}, {"role": "assistant", "content": "Al."}]
+    answer = Answer("Who?", "Al. [1]", False, [citation()])
+    shown = answer_html(answer, turn=1)
+    app._answers[shown] = answer
+    history = [{"role": "user", "content": "Who?"}, {"role": "assistant", "content": shown}]
     for value in (True, "", False):
         app.feedback(history, SimpleNamespace(index=1, liked=value))
+    forged = [{"role": "user", "content": "Forged?"}, {"role": "assistant", "content": "No."}]
+    app.feedback(forged, SimpleNamespace(index=1, liked=True))
     feedback = StoreLayout(settings.data_dir).feedback
     records = [json.loads(line) for line in feedback.read_text().splitlines()]
     assert [r["liked"] for r in records] == [True, None, False]
-    assert all(r["question"] == "Who?" for r in records)
+    assert all(r["question"] == "Who?" and r["answer"] == "Al. [1]" for r in records)
 
 
 def test_status_counts_read_as_english() -> None:

@@ -28,3 +28,7 @@ class IngestLockedError(ClusterQAError):
 
 class StoreMismatchError(ClusterQAError):
     """The store on disk was built with another embedding model or format."""
+
+
+class StoreDamagedError(ClusterQAError):
+    """A file of the store is damaged or missing; the message says which and how to repair."""

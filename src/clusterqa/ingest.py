@@ -18,7 +18,7 @@ from clusterqa import embeddings
 from clusterqa.embeddings import Embedder
 from clusterqa.errors import LoadError
 from clusterqa.loading.chunking import Chunker, with_ids
-from clusterqa.loading.files import discover, load_file
+from clusterqa.loading.files import discover, load_file, printable, refuse_links_out_of
 from clusterqa.loading.sources import SourceList, is_url, read_source_list
 from clusterqa.settings import Settings
 from clusterqa.store.layout import fingerprint
@@ -41,6 +41,7 @@ class IngestReport:
     recovered_orphans: int = 0
     recovered_missing: int = 0
     rebuilt: int = 0  # documents re-embedded from the manifest by --rebuild
+    set_aside_to: Path | None = None  # where --reset moved the old store
     chunks_total: int = 0
     chunks_embedded: int = 0
     chunks_reused: int = 0
@@ -98,17 +99,17 @@ class Ingestor:
     # --- entry points ---------------------------------------------------------------------
 
     def ingest(self, targets: Sequence[str | Path] | None = None, prune: bool = False,
-               rebuild: bool = False) -> IngestReport:
+               rebuild: bool = False, reset: bool = False) -> IngestReport:
         """Ingest ``targets`` (files, folders, URLs), or the source list when none are given.
         ``rebuild`` first re-embeds everything already ingested (a new model or embedding
-        recipe; see ``_reembed``)."""
+        recipe; see ``_reembed``); ``reset`` first sets the store aside (a damaged one)."""
         source_list = read_source_list(self.settings.sources_file, self.settings.corpus_dir)
         files, urls = self._targets(targets, source_list)
 
         def documents(report: IngestReport) -> Iterable[Document]:
             return self._load_all(files, urls, source_list, report)
 
-        return self._run(documents, len(files) + len(urls), prune, rebuild)
+        return self._run(documents, len(files) + len(urls), prune, rebuild, reset)
 
     def ingest_documents(self, documents: Iterable[Document], total: int | None = None
                          ) -> IngestReport:
@@ -126,11 +127,12 @@ class Ingestor:
             return True
 
     def _run(self, documents: Callable[[IngestReport], Iterable[Document]], total: int | None,
-             prune: bool, rebuild: bool = False) -> IngestReport:
+             prune: bool, rebuild: bool = False, reset: bool = False) -> IngestReport:
         report = IngestReport()
         started = time.perf_counter()
         embed = self._embed_chunks(report)
-        with StoreWriter(self.settings) as writer:
+        with StoreWriter(self.settings, reset=reset) as writer:
+            report.set_aside_to = writer.set_aside_to
             if rebuild:
                 self._reembed(writer, embed, report)
             writer.ensure_fingerprint(self.fingerprint)
@@ -162,30 +164,38 @@ class Ingestor:
     # --- steps ----------------------------------------------------------------------------
 
     def _targets(self, targets: Sequence[str | Path] | None, source_list: SourceList
-                 ) -> tuple[list[Path], list[str]]:
+                 ) -> tuple[list[tuple[Path, Path | None]], list[str]]:
+        """Files, each with the folder it was found in (None when named itself), and URLs."""
         if not targets:
-            return list(discover(source_list.paths)), list(source_list.urls)
-        urls = [str(t) for t in targets if is_url(str(t))]
-        paths = [Path(t) for t in targets if not is_url(str(t))]
-        return list(discover(paths)), urls
+            paths, urls = source_list.paths, list(source_list.urls)
+        else:
+            urls = [str(t) for t in targets if is_url(str(t))]
+            paths = [Path(t) for t in targets if not is_url(str(t))]
+        files = [(found, path if path.is_dir() else None)
+                 for path in paths for found in discover([path])]
+        return files, urls
 
-    def _load_all(self, files: Iterable[Path], urls: Iterable[str], source_list: SourceList,
-                  report: IngestReport) -> Iterator[Document]:
+    def _load_all(self, files: Iterable[tuple[Path, Path | None]], urls: Iterable[str],
+                  source_list: SourceList, report: IngestReport) -> Iterator[Document]:
         corpus = self.settings.corpus_dir
-        for path in files:
+        limit = int(self.settings.ingest.max_file_mb * 2**20)
+        for path, folder in files:
             try:
-                key = _relative_key(path)
-                yield load_file(path, corpus_dir=corpus, metadata=source_list.metadata_for(key))
+                if folder is not None and not self.settings.ingest.follow_symlinks:
+                    refuse_links_out_of(path, folder)
+                yield load_file(path, corpus_dir=corpus, metadata=source_list.metadata_for(path),
+                                max_bytes=limit)
             except LoadError as exc:
                 report.failed.append(exc)  # named once, in the summary
             finally:
-                self.progress.file_done(str(path))
+                self.progress.file_done(printable(str(path)))
         for url in urls:
             try:
                 fetch = self._fetch
                 if fetch is None:
                     from clusterqa.loading.fetch import fetch_document as fetch
-                yield fetch(url, source_list.metadata_for(url))
+                yield fetch(url, source_list.metadata_for(url),
+                            timeout=self.settings.ingest.fetch_timeout_s, max_bytes=limit)
             except LoadError as exc:
                 report.failed.append(exc)  # named once, in the summary
             finally:
@@ -194,6 +204,12 @@ class Ingestor:
     def _plan(self, doc: Document, writer: StoreWriter, report: IngestReport) -> list[Pending]:
         """What a document needs; a change of metadata alone is applied at once."""
         old = writer.manifest.document(doc.doc_id)
+        if old is None:
+            # The same file reached another way (from another working directory, or from
+            # outside the corpus folder) is the same document: it keeps its id.
+            old = writer.manifest.document_by_source(doc.source)
+            if old is not None:
+                doc.doc_id = old.doc_id
         context = self._context(doc.meta)
         if old is not None and old.content_hash == doc.content_hash and \
                 self._context(old.meta) == context:
@@ -203,7 +219,12 @@ class Ingestor:
                 writer.update_metadata(doc, old)
                 report.metadata_only.append(doc.doc_id)
             return []
-        chunks = Chunker(self.settings.chunking).chunk(doc, context)
+        try:
+            chunks = Chunker(self.settings.chunking).chunk(doc, context)
+        except Exception as exc:  # NLTK's regex timeout on one endless line, say
+            report.failed.append(LoadError(doc.source, f"could not be split into passages "
+                                                       f"({type(exc).__name__}: {exc})"))
+            return []
         return [Pending(StoredDocument.from_document(doc), chunks, old)]
 
     def _commit(self, writer: StoreWriter, pending: list[Pending], embed, report: IngestReport
@@ -238,8 +259,11 @@ class Ingestor:
         report.rebuilt = len(records)
 
     def _prune(self, writer: StoreWriter, report: IngestReport) -> None:
+        """Remove documents whose file is gone. Only an absolute path is checked: a URL, or
+        a path an old store kept relative to somewhere unknown, is never pruned."""
         for record in writer.manifest.documents():
-            if is_url(record.source) or Path(record.source).exists():
+            path = Path(record.source)
+            if is_url(record.source) or not path.is_absolute() or path.exists():
                 continue
             writer.remove(record)
             report.removed.append(record.doc_id)
@@ -266,8 +290,3 @@ class Ingestor:
         return embed
 
 
-def _relative_key(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()

@@ -55,6 +55,16 @@ class ChunkingSettings(_Section):
     chunk_overlap: int = Field(32, ge=0, le=512)
 
 
+class IngestSettings(_Section):
+    # Files larger than this are refused (a DOCX is measured by what it expands to).
+    max_file_mb: float = Field(50, gt=0, le=2048)
+    # A web page or PDF must arrive whole within this many seconds, however slowly it trickles.
+    fetch_timeout_s: float = Field(60, gt=0, le=3600)
+    # A symlink inside a folder being ingested that points outside it is refused unless this
+    # is true: a link must not pull, say, ~/.ssh into answers.
+    follow_symlinks: bool = False
+
+
 class RetrievalSettings(_Section):
     dense: bool = True
     bm25: bool = True
@@ -136,6 +146,7 @@ class Settings(BaseSettings):
 
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
+    ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answering: AnsweringSettings = AnsweringSettings()
     server: ServerSettings = ServerSettings()

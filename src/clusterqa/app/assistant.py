@@ -10,12 +10,15 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from clusterqa import embeddings
 from clusterqa.analysis import analyse
 from clusterqa.answer import ExtractiveAnswerer
 from clusterqa.embeddings import Embedder
 from clusterqa.errors import ClusterQAError
+from clusterqa.loading.files import display_path
+from clusterqa.loading.sources import is_url
 from clusterqa.retrieve import HybridRetriever, Retrieval
 from clusterqa.settings import Settings
 from clusterqa.store import CorpusIndex, CorpusView, fingerprint
@@ -80,6 +83,8 @@ class Assistant:
         retrieval = self.retriever.retrieve(analysed, region=region, k=depth)
         t = time.perf_counter()
         answer = self.answerer.answer(retrieval, region=region)
+        for citation in answer.citations:
+            citation.source = self._shown_source(citation.source)
         answer.timings_ms = {
             **retrieval.timings_ms,
             "answer": round((time.perf_counter() - t) * 1000, 2),
@@ -131,6 +136,13 @@ class Assistant:
             raise ClusterQAError(f"unknown region '{region}'; ingested regions: "
                                  f"{', '.join(self.index.regions())}")
         return question, found
+
+    def _shown_source(self, source: str) -> str:
+        """A file as people find it: relative to the project folder (the corpus folder's
+        parent), as stored for anything else (a URL; a file outside the project)."""
+        if is_url(source) or not Path(source).is_absolute():
+            return source
+        return display_path(source, self.settings.corpus_dir.resolve().parent)
 
     def close(self) -> None:
         self.index.close()

@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from clusterqa.app.cli_eval import bench_command, eval_command
-from clusterqa.app.console import err, out, settings_of
+from clusterqa.app.console import err, out, settings_of, terminal_safe
 from clusterqa.errors import ClusterQAError
 from clusterqa.settings import Settings
 from clusterqa.types import Answer
@@ -100,6 +100,8 @@ def ingest(
     rebuild: Annotated[bool, typer.Option(
         help="Re-embed everything already ingested (after a model change); "
              "the chat keeps answering meanwhile.")] = False,
+    reset: Annotated[bool, typer.Option(
+        help="Set a damaged store aside (kept in the data dir) and ingest afresh.")] = False,
 ) -> None:
     """Ingest documents: only new or changed ones are embedded."""
     from clusterqa.ingest import Ingestor
@@ -110,9 +112,11 @@ def ingest(
     with Progress(*columns, console=err, transient=True) as progress:
         hooks = _RichProgress(progress)
         report = Ingestor(settings, progress=hooks).ingest(targets or None, prune=prune,
-                                                           rebuild=rebuild)
+                                                           rebuild=rebuild, reset=reset)
+    if report.set_aside_to:
+        out.print(Text(f"reset: the old store was moved to {report.set_aside_to}"))
     for failure in report.failed:
-        err.print(Text(f"failed: {failure}", style="red"))
+        err.print(Text(terminal_safe(f"failed: {failure}"), style="red"))
     if report.rebuilt:
         out.print(f"rebuild: re-embedded the {report.rebuilt} documents already ingested")
     parts = [f"{len(report.added)} added", f"{len(report.updated)} updated",
@@ -186,17 +190,19 @@ def _write_json(obj: dict) -> None:
 def _print_answer(answer: Answer) -> None:
     from clusterqa.app.render import segments, where
 
-    out.print(Text(f"Q: {answer.question}", style="bold"))
-    out.print(Text(answer.text, style="yellow" if answer.abstained else ""))
+    out.print(Text(terminal_safe(f"Q: {answer.question}"), style="bold"))
+    out.print(Text(terminal_safe(answer.text), style="yellow" if answer.abstained else ""))
     heading = "Nearest passages (not an answer):" if answer.abstained else "Sources:"
     out.print(Text(heading, style="dim"))
     for c in answer.citations:
         origin = where(c)
-        out.print(Text(f"[{c.n}] {c.title}" + (f" ({origin})" if origin else ""), style="bold"))
-        out.print(Text(f"    {c.url or c.source}", style="blue"))
+        out.print(Text(terminal_safe(f"[{c.n}] {c.title}" + (f" ({origin})" if origin else "")),
+                       style="bold"))
+        out.print(Text(terminal_safe(f"    {c.url or c.source}"), style="blue"))
         body = Text("    ")
         for text, marked in segments(c):
-            body.append(text.replace("\n", " "), style="bold green" if marked else "")
+            body.append(terminal_safe(text.replace("\n", " ")),
+                        style="bold green" if marked else "")
         out.print(body)
     out.print()
 
@@ -210,16 +216,25 @@ def sources(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from clusterqa.store import StoreLayout
+    from clusterqa.store.health import check_not_emptied
     from clusterqa.store.manifest import Manifest
+    from clusterqa.store.vectors import VectorStore
 
     settings = settings_of(ctx)
-    with Manifest(StoreLayout(settings.data_dir).manifest) as manifest:
-        docs = manifest.documents()
+    vectors = VectorStore(settings)
+    try:
+        with Manifest(StoreLayout(settings.data_dir).manifest) as manifest:
+            check_not_emptied(manifest, vectors)
+            docs = manifest.documents()
+    finally:
+        vectors.close()
     table = Table("region", "title", "kind", "pages", "chunks", "ingested")
     table.add_column("id", no_wrap=True)
     for d in docs:
-        table.add_row(d.region or "", d.meta.title, d.meta.kind,
-                      str(d.pages), str(len(d.chunk_ids)), d.ingested_at, d.doc_id)
+        # Text cells: a title or file name with [brackets] is shown, never read as markup.
+        table.add_row(*(Text(terminal_safe(v)) for v in (
+            d.region or "", d.meta.title, d.meta.kind, str(d.pages), str(len(d.chunk_ids)),
+            d.ingested_at, d.doc_id)))
     # Piped output is not cut to 80 columns: ids must stay whole for `sources remove`.
     out.print(table, width=None if out.is_terminal else 240)
     out.print(f"{len(docs)} documents, {sum(len(d.chunk_ids) for d in docs)} chunks")
@@ -233,7 +248,7 @@ def sources_remove(ctx: typer.Context, doc_id: Annotated[str, typer.Argument(
 
     if not Ingestor(settings_of(ctx)).remove(doc_id):
         raise ClusterQAError(f"no ingested document has the id '{doc_id}'")
-    out.print(f"removed {doc_id}")
+    out.print(Text(terminal_safe(f"removed {doc_id}")))
 
 
 # --- serve ----------------------------------------------------------------------------------

@@ -20,13 +20,12 @@ class FeedbackLog:
         self.path = layout.feedback
         self._lock = threading.Lock()
 
-    def record(self, liked: bool | None, question: str, answer: Answer | None,
-               answer_text: str) -> None:
+    def record(self, liked: bool | None, answer: Answer) -> None:
+        """One line for ``answer``, an answer the server gave (so its size is bounded)."""
         record = {"time": datetime.now(UTC).isoformat(timespec="seconds"),
-                  "liked": liked, "question": question,
-                  "answer": answer.text if answer else answer_text,
-                  "abstained": answer.abstained if answer else None,
-                  "citations": [c.to_json() for c in answer.citations] if answer else []}
+                  "liked": liked, "question": answer.question, "answer": answer.text,
+                  "abstained": answer.abstained,
+                  "citations": [c.to_json() for c in answer.citations]}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -35,11 +34,16 @@ class FeedbackLog:
 class Exports:
     """Answers saved as Markdown files for the chat's download button."""
 
+    KEEP = 200  # a download is taken at once; the oldest go so the folder cannot grow
+
     def __init__(self, layout: StoreLayout) -> None:
         self.directory = layout.exports
 
     def write(self, answer: Answer) -> Path:
+        """Save ``answer``; only the newest ``KEEP`` exports are kept."""
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"answer-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}.md"
         path.write_text(answer_markdown(answer), encoding="utf-8")
+        for old in sorted(self.directory.glob("answer-*.md"))[:-self.KEEP]:
+            old.unlink(missing_ok=True)
         return path

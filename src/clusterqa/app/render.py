@@ -30,6 +30,17 @@ def escape_text(text: str) -> str:
     return html.escape(text, quote=True).translate(_MARKDOWN_ENTITIES)
 
 
+# What turns document text into a live link or image in Markdown: "](" (inline links and
+# images) and "]:" (a reference definition). A backslash before the bracket keeps the text
+# as it reads and makes it inert; "[S2]" alone is no link and stays as it is.
+_MD_LINK = re.compile(r"\](?=[(:])")
+
+
+def inert_markdown(text: str) -> str:
+    """Document text that Markdown shows as written: no link, no (tracking) image."""
+    return _MD_LINK.sub(r"\\]", text)
+
+
 def safe_url(url: str | None) -> str | None:
     """Only http(s) links become clickable; anything else (javascript:, data:) is dropped."""
     if not url:
@@ -155,7 +166,7 @@ def answer_markdown(answer: Answer) -> str:
     come alive in whatever the Markdown is pasted into)."""
 
     def esc(text: str) -> str:
-        return html.escape(text, quote=False)
+        return inert_markdown(html.escape(text, quote=False))
 
     label = "Nearest passages (not an answer)" if answer.abstained else "Sources"
     lines = [f"**Q:** {esc(answer.question)}", "", f"**A:** {esc(answer.text)}", "",

@@ -10,8 +10,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import html
 import os
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +28,7 @@ from clusterqa.app.assistant import Assistant
 from clusterqa.app.feedback import Exports, FeedbackLog
 from clusterqa.app.render import answer_html, answer_markdown, escape_text
 from clusterqa.errors import ClusterQAError
-from clusterqa.settings import Settings
+from clusterqa.settings import ServerSettings, Settings
 from clusterqa.store import StoreLayout
 from clusterqa.types import Answer
 
@@ -162,12 +165,17 @@ class ChatApp:
         ``liked`` is true or false, or null when the user clicks their choice again to take
         it back (gradio then sends an empty value): the latest line for an answer counts."""
         index = like.index if isinstance(like.index, int) else like.index[0]
-        answer = self._answers.get(_text(history[index]))
-        question = answer.question if answer else html.unescape(next(
-            (_text(m) for m in reversed(history[:index]) if m.get("role") == "user"), ""))
+        try:
+            answer = self._answers.get(_text(history[index]))
+        except (IndexError, TypeError, AttributeError):
+            answer = None
+        if answer is None:
+            # Not an answer this server gave (or one long forgotten): the browser sends the
+            # history, and a script can send any; only what the server answered is stored.
+            return
         value = like.liked
         liked = None if value in ("", None) else value if isinstance(value, str) else bool(value)
-        self.feedback_log.record(liked, question, answer, _text(history[index]))
+        self.feedback_log.record(liked, answer)
 
 
 class _Pending:
@@ -246,14 +254,53 @@ def build(assistant: Assistant, settings: Settings) -> gr.Blocks:
 
 def launch(assistant: Assistant, settings: Settings, *, block: bool = True,
            port: int | None = None) -> gr.Blocks:
+    auth = login(settings.server)
     demo = build(assistant, settings)
-    server = settings.server
-    auth = None
-    if server.username and server.password:
-        auth = (server.username, server.password.get_secret_value())
     demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=server.host, server_port=port or server.port, auth=auth,
-                prevent_thread_lock=not block, quiet=not block, css=CSS,
-                footer_links=["api"],
+    demo.launch(server_name=settings.server.host, server_port=port or settings.server.port,
+                auth=auth, prevent_thread_lock=True, quiet=not block, css=CSS,
+                footer_links=["api"], max_file_size=MAX_UPLOAD,
                 allowed_paths=[str(StoreLayout(settings.data_dir).exports)])
+    _without_uploads(demo)
+    if block:
+        demo.block_thread()
     return demo
+
+
+# The chat takes no files: gradio's upload endpoint is removed (see _without_uploads), and
+# this cap stands behind it should a gradio version route uploads elsewhere.
+MAX_UPLOAD = "1kb"
+
+
+def _without_uploads(demo: gr.Blocks) -> None:
+    """Remove gradio's file upload route: open to any web site in the default set-up (no
+    login), it stored whatever was posted and served it back."""
+    routes = demo.app.router.routes
+    routes[:] = [r for r in routes if not getattr(r, "path", "").endswith("/upload")]
+
+
+def login(server: ServerSettings) -> Callable[[str, str], Awaitable[bool]] | None:
+    """The chat's login check, or None when no login is set. A username without a password
+    (or the reverse) is refused: it used to turn the login off without a word. After a few
+    wrong passwords in a row each answer waits longer (up to 10 s), so guessing is slow."""
+    if not server.username and not server.password:
+        return None
+    if not server.username or not server.password:
+        missing = "password" if server.username else "username"
+        raise ClusterQAError(f"server.{missing} is not set: a login needs both a username and "
+                             "a password; refusing to start the chat without one")
+    user, secret = server.username, server.password.get_secret_value()
+    failures = 0
+
+    async def check(username: str, password: str) -> bool:
+        nonlocal failures
+        if hmac.compare_digest(username.encode(), user.encode()) and \
+                hmac.compare_digest(password.encode(), secret.encode()):
+            failures = 0
+            return True
+        failures += 1
+        if failures > 3:
+            await asyncio.sleep(min(2.0 ** (failures - 4), 10.0))
+        return False
+
+    return check

@@ -39,6 +39,11 @@ def with_ids(doc_id: str, spans: Iterable[tuple[int | None, int, int, str]], con
     return chunks
 
 
+# The longest line a document may have. Paragraphs of prose run to a few thousand characters;
+# a 50 MB line is a dump, on which NLTK's sentence regex runs into its time limit.
+MAX_LINE_CHARS = 200_000
+
+
 class Chunker:
     def __init__(self, settings: ChunkingSettings | None = None) -> None:
         settings = settings or ChunkingSettings()
@@ -49,6 +54,12 @@ class Chunker:
         )
 
     def chunk(self, document: Document, context: str = "") -> list[Chunk]:
+        for page in document.pages:
+            longest = max(len(p) for p in page.text.split("\n"))
+            if longest > MAX_LINE_CHARS:
+                # Not prose: the sentence splitter would spend minutes on it, then time out.
+                raise ValueError(f"a line of {longest:,} characters (at most "
+                                 f"{MAX_LINE_CHARS:,} without a line break)")
         spans = ((page.number, start, end, text) for page in document.pages
                  for start, end, text in self._locate(page.text))
         return with_ids(document.doc_id, spans, context)

@@ -47,14 +47,30 @@ def decode_html(data: bytes, source: str, charset: str | None = None) -> str:
 
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: front matter has no use for them, and a few hundred
+    bytes of nested aliases expand to gigabytes (a "billion laughs" bomb)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in front matter", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
     match = _FRONT.match(text)
     if not match:
         return {}, text
+    if len(match.group(1)) > MAX_FRONT_MATTER_CHARS:
+        raise LoadError(source, f"front matter is {len(match.group(1)):,} characters long "
+                                f"(at most {MAX_FRONT_MATTER_CHARS:,})")
     try:
-        front = yaml.safe_load(match.group(1)) or {}
+        front = yaml.load(match.group(1), Loader=_NoAliasLoader) or {}
     except yaml.YAMLError as exc:
         raise LoadError(source, f"front matter is not valid YAML ({exc})") from exc
     if not isinstance(front, dict):
@@ -63,11 +79,15 @@ def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
 
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+# Control characters (NUL, ESC and the rest of C0 and C1) are never text: an escape sequence
+# in a document must not reach a terminal, nor a NUL an answer. Tabs and newlines stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 def clean_text(text: str) -> str:
-    """Unicode NFKC, no zero-width characters, tidy whitespace, at most one blank line."""
-    text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
+    """Unicode NFKC, no control or zero-width characters, tidy whitespace, at most one blank
+    line."""
+    text = _CONTROL.sub("", unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [re.sub(r"[ \t\f\v]+", " ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from clusterqa.errors import LoadError
@@ -13,10 +15,13 @@ _TYPES = {"text/html": ".html", "application/xhtml+xml": ".html", "application/p
 USER_AGENT = "clusterqa/0.1 (+https://github.com/clusterqa)"
 
 
-def fetch_document(url: str, metadata: dict | None = None, timeout: float = 30.0,
+def fetch_document(url: str, metadata: dict | None = None, timeout: float = 60.0,
                    max_bytes: int = MAX_FILE_BYTES) -> Document:
+    """Fetch and load ``url``. ``timeout`` bounds the whole download, not just each read: a
+    server that trickles a byte at a time must not hold ingest (and its lock) for ever."""
+    deadline = time.monotonic() + timeout
     try:
-        with httpx.Client(follow_redirects=True, timeout=timeout,
+        with httpx.Client(follow_redirects=True, timeout=min(timeout, 30.0),
                           headers={"User-Agent": USER_AGENT}) as client, \
                 client.stream("GET", url) as response:
             if response.status_code >= 400:
@@ -25,6 +30,9 @@ def fetch_document(url: str, metadata: dict | None = None, timeout: float = 30.0
             charset = response.charset_encoding  # from the header, None when not given
             chunks, size = [], 0
             for block in response.iter_bytes():
+                if time.monotonic() > deadline:
+                    raise LoadError(url, f"took longer than {timeout:g} s to download "
+                                         "(ingest.fetch_timeout_s)")
                 size += len(block)
                 if size > max_bytes:
                     raise LoadError(url, f"too large (over {max_bytes / 2**20:.0f} MB)")

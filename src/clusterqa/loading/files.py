@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,16 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
+def refuse_links_out_of(path: Path, folder: Path) -> None:
+    """Refuse a file found in ``folder`` that is, or sits behind, a symlink leading out of it:
+    a link in the corpus must not pull in, say, ~/.ssh/id_rsa."""
+    target, root = path.resolve(), folder.resolve()
+    if not target.is_relative_to(root):
+        raise LoadError(printable(str(path)),
+                        f"a symlink to {target}, outside {folder}; refused (set "
+                        "ingest.follow_symlinks = true to allow links out of the corpus)")
+
+
 def load_file(
     path: Path,
     *,
@@ -53,31 +64,37 @@ def load_file(
     metadata: dict[str, Any] | None = None,
     max_bytes: int = MAX_FILE_BYTES,
 ) -> Document:
-    """Load one file. ``metadata`` (from the source list) overrides what the file says."""
-    base_dir = (base_dir or Path.cwd()).resolve()
-    source = _display_path(path, base_dir)
+    """Load one file. ``metadata`` (from the source list) overrides what the file says.
+
+    The document's ``source`` is the file's absolute path, however the file was named: one
+    file is one document from any working directory. Errors name the file as ``base_dir``
+    (default: the working directory) would."""
+    name = display_path(path, (base_dir or Path.cwd()).resolve())
+    if name != name.encode("utf-8", "replace").decode("utf-8"):
+        raise LoadError(printable(name), "the file name is not valid UTF-8; rename the file")
+    source = path.resolve().as_posix()
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise LoadError(source, "no such file")
+        raise LoadError(name, "no such file")
     if suffix not in SUPPORTED_SUFFIXES:
-        raise LoadError(source, f"unsupported file type '{suffix or path.name}' "
-                                f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})")
+        raise LoadError(name, f"unsupported file type '{suffix or path.name}' "
+                              f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})")
     size = path.stat().st_size
     if size == 0:
-        raise LoadError(source, "empty file")
+        raise LoadError(name, "empty file")
     if size > max_bytes:
-        raise LoadError(source, f"too large ({size:,} bytes; the limit is {max_bytes:,} bytes)")
+        raise LoadError(name, f"too large ({size:,} bytes; the limit is {max_bytes:,} bytes)")
     data = path.read_bytes()
     try:
-        front, pages, found = _parse(suffix, data, source)
+        front, pages, found = _parse(suffix, data, name, max_bytes=max_bytes)
     except LoadError:
         raise
     except Exception as exc:  # a parser's own error: report it against the file, go on
-        raise LoadError(source, f"could not be parsed ({type(exc).__name__}: {exc})") from exc
+        raise LoadError(name, f"could not be parsed ({type(exc).__name__}: {exc})") from exc
     region = _region_from_path(path, corpus_dir)
     doc_id = _doc_id(path, corpus_dir, source)
     return _build(doc_id, source, suffix, pages, {**found, **front, **(metadata or {})},
-                  default_title=_title_from_name(path.stem), default_region=region)
+                  default_title=_title_from_name(path.stem), default_region=region, name=name)
 
 
 def load_bytes(
@@ -100,33 +117,58 @@ def load_bytes(
 
 
 def _build(doc_id: str, source: str, suffix: str, pages: list[Page], meta: dict[str, Any],
-           *, default_title: str, default_region: str | None) -> Document:
+           *, default_title: str, default_region: str | None, name: str | None = None
+           ) -> Document:
+    name = name or source
     # Front-matter keys beyond METADATA_FIELDS (e.g. "compiled") are allowed and ignored.
     meta = {k: v for k, v in meta.items() if k in METADATA_FIELDS and v not in (None, "")}
-    publisher = _str_or_none(meta.get("publisher"))
-    pages = [Page(p.number, drop_caption_lines(p.text, publisher)) for p in pages]
+    fields = {key: _text_field(meta.get(key), key, name)
+              for key in ("title", "kind", "region", "publisher", "url", "date")}
+    lists = {key: _list_field(meta.get(key), key, name) for key in ("sources", "examples")}
+    pages = [Page(p.number, drop_caption_lines(p.text, fields["publisher"])) for p in pages]
     pages = [p for p in pages if p.text.strip()]
     if not pages:
-        raise LoadError(source, "no text found")
-    sources = meta.get("sources") or []
-    examples = meta.get("examples") or []
-    for name, value in (("sources", sources), ("examples", examples)):
-        if not isinstance(value, list):
-            raise LoadError(source, f"front matter '{name}' must be a list")
+        raise LoadError(name, "no text found")
     return Document(doc_id, source, DocumentMeta(
-        title=str(meta.get("title") or default_title),
-        kind=str(meta.get("kind") or DEFAULT_KIND.get(suffix, "note")),
-        region=_str_or_none(meta.get("region")) or default_region,
-        publisher=publisher,
-        url=_str_or_none(meta.get("url")),
-        date=_str_or_none(meta.get("date")),
-        sources=tuple(str(s) for s in sources),
-        examples=tuple(str(q) for q in examples),
+        title=fields["title"] or default_title,
+        kind=fields["kind"] or DEFAULT_KIND.get(suffix, "note"),
+        region=fields["region"] or default_region,
+        publisher=fields["publisher"], url=fields["url"], date=fields["date"],
+        sources=lists["sources"], examples=lists["examples"],
     ), pages)
 
 
+# A field longer than this is not a title or a link but a mistake (or a YAML bomb's output).
+MAX_FIELD_CHARS = 2000
+
+
+def _text_field(value: object, key: str, name: str) -> str | None:
+    """A metadata field as text; a list, a mapping or a number where text belongs is named
+    as an error (``region: 123`` is almost always a slip, not region "123")."""
+    if value is None:
+        return None
+    if key == "date" and isinstance(value, date | int):  # YAML reads 2021-03-04 as a date
+        return str(value)
+    if not isinstance(value, str):
+        raise LoadError(name, f"front matter '{key}' must be text, not "
+                              f"{type(value).__name__} ({str(value)[:40]!r})")
+    if len(value) > MAX_FIELD_CHARS:
+        raise LoadError(name, f"front matter '{key}' is {len(value):,} characters long "
+                              f"(at most {MAX_FIELD_CHARS:,})")
+    return value.strip() or None
+
+
+def _list_field(value: object, key: str, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise LoadError(name, f"front matter '{key}' must be a list")
+    return tuple(t for t in (_text_field(v, key, name) for v in value) if t)
+
+
 def _parse(suffix: str, data: bytes, source: str, url: str | None = None,
-           charset: str | None = None) -> tuple[dict[str, Any], list[Page], dict[str, Any]]:
+           charset: str | None = None, max_bytes: int = MAX_FILE_BYTES
+           ) -> tuple[dict[str, Any], list[Page], dict[str, Any]]:
     """Returns (front matter, pages, metadata found in the file itself)."""
     if suffix in TEXT_SUFFIXES:
         text = decode_text(data, source)
@@ -147,7 +189,7 @@ def _parse(suffix: str, data: bytes, source: str, url: str | None = None,
     if suffix == ".docx":
         from clusterqa.loading.docx_file import docx_text
 
-        found, body = docx_text(data)
+        found, body = docx_text(data, source, max_bytes)
         return {}, [Page(None, clean_text(body))], found
     raise LoadError(source, f"unsupported file type '{suffix}'")
 
@@ -155,12 +197,19 @@ def _parse(suffix: str, data: bytes, source: str, url: str | None = None,
 # --- naming ----------------------------------------------------------------------------
 
 
-def _display_path(path: Path, base_dir: Path) -> str:
-    resolved = path.resolve()
+def display_path(path: Path | str, base_dir: Path) -> str:
+    """``path`` relative to ``base_dir`` when inside it, else absolute."""
+    resolved = Path(path).resolve()
     try:
         return resolved.relative_to(base_dir).as_posix()
     except ValueError:
         return resolved.as_posix()
+
+
+def printable(name: str) -> str:
+    """A file name as text that can be printed and stored: bytes that were not UTF-8 become
+    backslash escapes (``caf\\udce9.md``)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _doc_id(path: Path, corpus_dir: Path | None, source: str) -> str:
@@ -189,5 +238,3 @@ def _title_from_name(stem: str) -> str:
     return words[:1].upper() + words[1:] if words else stem
 
 
-def _str_or_none(value: object) -> str | None:
-    return None if value in (None, "") else str(value)

@@ -33,8 +33,9 @@ class SourceList:
     urls: list[str] = field(default_factory=list)
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def metadata_for(self, key: str) -> dict[str, Any]:
-        return self.metadata.get(key, {})
+    def metadata_for(self, key: str | Path) -> dict[str, Any]:
+        """The metadata listed for a URL, or for a file by any path that names it."""
+        return self.metadata.get(_key(str(key)), {})
 
 
 def is_url(value: str) -> bool:
@@ -55,4 +56,6 @@ def read_source_list(path: Path, corpus_dir: Path) -> SourceList:
 
 
 def _key(name: str) -> str:
-    return name if is_url(name) else Path(name).as_posix()
+    # Files are keyed by absolute path: the list names them relative to the directory
+    # commands run from, and a file is found the same however it was reached.
+    return name if is_url(name) else Path(name).resolve().as_posix()

@@ -34,6 +34,13 @@ class StoreLayout:
     def bm25(self) -> Path:
         return self.root / "bm25"
 
+    def derived(self) -> list[Path]:
+        """The store's own files: what ``ingest --reset`` sets aside (SQLite's -wal and -shm
+        files with the manifest)."""
+        manifest = self.manifest
+        return [manifest, manifest.with_name(manifest.name + "-wal"),
+                manifest.with_name(manifest.name + "-shm"), self.chroma, self.bm25]
+
     @property
     def lock(self) -> Path:
         return self.root / "ingest.lock"

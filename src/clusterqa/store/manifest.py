@@ -9,14 +9,36 @@ concurrent readers for free, which is what makes ingest crash-safe.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clusterqa.errors import StoreDamagedError
 from clusterqa.types import Chunk, DocumentMeta, StoredDocument
+
+RESET_ADVICE = ("run `clusterqa ingest --reset` to set the damaged store aside and ingest the "
+                "corpus afresh")
+
+
+def _reports_damage(method: Callable) -> Callable:
+    """A damaged SQLite file (truncated, overwritten) is a clear error naming the manifest
+    and its repair, not an 'unexpected DatabaseError'. A busy database is not damage."""
+
+    @functools.wraps(method)
+    def guarded(self: Manifest, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamagedError(f"the manifest {self.path} is damaged ({exc}); "
+                                    f"{RESET_ADVICE}") from exc
+
+    return guarded
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -38,11 +60,13 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
 class Manifest:
+    @_reports_damage
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,6 +76,8 @@ class Manifest:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        stat = path.stat()
+        self._identity = (stat.st_dev, stat.st_ino)
 
     def close(self) -> None:
         self._db.close()
@@ -68,10 +94,12 @@ class Manifest:
     def version(self) -> int:
         return int(self.get_state("version") or 0)
 
+    @_reports_damage
     def get_state(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
+    @_reports_damage
     def documents(self) -> list[StoredDocument]:
         ids: dict[str, list[str]] = {}
         for chunk_id, doc_id in self._db.execute(
@@ -84,6 +112,7 @@ class Manifest:
         ).fetchall()
         return [_stored(row, tuple(ids.get(row[0], ()))) for row in rows]
 
+    @_reports_damage
     def document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute(
             "SELECT doc_id, source, content_hash, metadata_hash, metadata, pages, ingested_at"
@@ -94,6 +123,14 @@ class Manifest:
             "SELECT chunk_id FROM chunks WHERE doc_id=? ORDER BY ord", (doc_id,)))
         return _stored(row, ids)
 
+    @_reports_damage
+    def document_by_source(self, source: str) -> StoredDocument | None:
+        """The document ingested from ``source`` (an absolute path or a URL), if any."""
+        row = self._db.execute("SELECT doc_id FROM documents WHERE source=?",
+                               (source,)).fetchone()
+        return self.document(row[0]) if row else None
+
+    @_reports_damage
     def chunks(self, doc_id: str | None = None) -> list[Chunk]:
         query = 'SELECT chunk_id, doc_id, ord, page, start, "end", text FROM chunks'
         if doc_id is None:
@@ -102,9 +139,25 @@ class Manifest:
             rows = self._db.execute(query + " WHERE doc_id=? ORDER BY ord", (doc_id,)).fetchall()
         return [Chunk(*row) for row in rows]
 
+    @_reports_damage
+    def initialized(self) -> bool:
+        """Whether anything was ever written (an ingest records its embedder first)."""
+        return self._db.execute("SELECT 1 FROM state LIMIT 1").fetchone() is not None
+
+    def replaced(self) -> bool:
+        """Whether the file this connection reads was deleted or replaced since it opened
+        (the data dir recreated under a running chat)."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return True
+        return (stat.st_dev, stat.st_ino) != self._identity
+
+    @_reports_damage
     def has_chunks(self) -> bool:
         return self._db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
 
+    @_reports_damage
     def chunk_ids(self) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT chunk_id FROM chunks")}
 
@@ -134,6 +187,7 @@ class Manifest:
             )
             self._db.execute("COMMIT")
 
+    @_reports_damage
     def put_documents(self, documents: Sequence[tuple[StoredDocument, Sequence[Chunk]]]
                       ) -> None:
         """Replace documents and all their chunks in one atomic commit."""
@@ -152,6 +206,7 @@ class Manifest:
                      for c in chunks],
                 )
 
+    @_reports_damage
     def update_metadata(self, doc_id: str, source: str, meta: DocumentMeta) -> None:
         with self._transaction() as db:
             db.execute(
@@ -161,10 +216,25 @@ class Manifest:
                  doc_id),
             )
 
+    @_reports_damage
+    def make_sources_absolute(self, base: Path) -> None:
+        """Stores before 0.2 kept a file's path relative to where ingest ran; make each one
+        absolute (against ``base``) when that names an existing file. A path that cannot be
+        placed is left as it was (and never pruned: see Ingestor._prune)."""
+        rows = self._db.execute("SELECT doc_id, source FROM documents").fetchall()
+        moved = [(Path(base, source).resolve().as_posix(), doc_id) for doc_id, source in rows
+                 if "://" not in source and not Path(source).is_absolute()
+                 and Path(base, source).is_file()]
+        if moved:
+            with self._transaction() as db:
+                db.executemany("UPDATE documents SET source=? WHERE doc_id=?", moved)
+
+    @_reports_damage
     def remove_document(self, doc_id: str) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
 
+    @_reports_damage
     def set_state(self, key: str, value: str) -> None:
         self._db.execute(
             "INSERT INTO state(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=?",

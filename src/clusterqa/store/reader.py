@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from clusterqa.settings import Settings
+from clusterqa.store.health import check_not_emptied, check_vectors_present
 from clusterqa.store.layout import StoreLayout, check_fingerprint
 from clusterqa.store.lexical import LexicalIndex, lexical_params, load_current
 from clusterqa.store.manifest import Manifest
@@ -52,6 +53,9 @@ class CorpusReader(Protocol):
                 ) -> list[tuple[str, float]]: ...
 
 
+_EMPTY = CorpusView(-1, {}, {}, LexicalIndex.build([], [], []))
+
+
 @dataclass(frozen=True)
 class RegionStats:
     region: str
@@ -69,8 +73,13 @@ class CorpusIndex:
         self.manifest = Manifest(self.layout.manifest)
         self.vectors = VectorStore(settings)
         self._lock = threading.Lock()
-        self._view = CorpusView(-1, {}, {}, LexicalIndex.build([], [], []))
-        self.refresh()
+        self._view = _EMPTY
+        try:
+            check_not_emptied(self.manifest, self.vectors)
+            self.refresh()
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def view(self) -> CorpusView:
@@ -85,6 +94,8 @@ class CorpusIndex:
 
     def refresh(self) -> bool:
         """Reload if another writer committed since; True when the view changed."""
+        if self.manifest.replaced():
+            self._reopen()
         if self.manifest.version == self._view.version:
             return False
         with self._lock:
@@ -98,11 +109,21 @@ class CorpusIndex:
             # Not saved yet for this version (an ingest is finishing): build it in memory.
             lexical = load_current(self.layout.bm25, version, params) or \
                 LexicalIndex.of_corpus(chunks, documents, params)
-            if self._view.version != -1:
+            if self._view is not _EMPTY:
                 self.vectors.reopen()  # see the other process's writes (see vectors.py)
+            check_vectors_present(len(chunks), self.vectors)
             # One assignment: a question in flight keeps the view it started with.
             self._view = CorpusView(version, {c.chunk_id: c for c in chunks}, documents, lexical)
             return True
+
+    def _reopen(self) -> None:
+        """The data dir was recreated under us: read the new files from scratch (version
+        numbers start again, so the old view must not be mistaken for the new one)."""
+        with self._lock:
+            self.manifest.close()
+            self.manifest = Manifest(self.layout.manifest)
+            self.vectors.reopen()
+            self._view = _EMPTY
 
     def regions(self) -> list[str]:
         return sorted({d.region for d in self._view.documents.values() if d.region})
@@ -119,6 +140,7 @@ class CorpusIndex:
 
     def close(self) -> None:
         self.manifest.close()
+        self.vectors.close()
 
 
 class FixedCorpus:

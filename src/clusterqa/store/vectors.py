@@ -8,12 +8,13 @@ serialized copy of every node in the metadata.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from clusterqa.errors import ConfigError
+from clusterqa.errors import ConfigError, StoreDamagedError
 from clusterqa.settings import Settings
 from clusterqa.store.layout import StoreLayout
 from clusterqa.types import DocumentMeta
@@ -21,19 +22,46 @@ from clusterqa.types import DocumentMeta
 _BATCH = 2000  # Chroma caps the records per call; stay well below it
 
 
+def _reports_damage(method: Callable) -> Callable:
+    """An embedded Chroma whose files are damaged is a clear error naming the vector store
+    and its repair, not an 'unexpected InternalError'."""
+
+    @functools.wraps(method)
+    def guarded(self: VectorStore, *args, **kwargs):
+        from chromadb.errors import ChromaError
+
+        try:
+            return method(self, *args, **kwargs)
+        except ChromaError as exc:
+            if self._settings.chroma_url:
+                raise
+            raise StoreDamagedError(
+                f"the vector store {self._path} cannot be read ({exc}); run `clusterqa ingest "
+                "--reset` to set the damaged store aside and ingest the corpus afresh") from exc
+
+    return guarded
+
+
 class VectorStore:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._path = StoreLayout(settings.data_dir).chroma
+        self.path = settings.chroma_url or str(self._path)
         self._client = None
         self._collection = None
-        self.reopen(clear_cache=False)
+        self.reopen()
 
-    def reopen(self, clear_cache: bool = True) -> None:
-        """(Re)connect. An embedded client caches its view per process, so a reader reopens
-        with ``clear_cache`` to see what another process wrote."""
+    @_reports_damage
+    def reopen(self) -> None:
+        """(Re)connect. An embedded Chroma keeps one cached system per path and process, whose
+        view of the files goes stale when another process writes; closing the last client
+        stops it, so the new client starts a fresh system that reads what is on disk now.
+        (Dropping a client without closing it, as clearing Chroma's cache does, leaked its
+        threads and open files on every reopen.)"""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
+
+        self.close()
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         url = self._settings.chroma_url
@@ -48,10 +76,6 @@ class VectorStore:
                 ssl=parsed.scheme == "https", settings=chroma_settings,
             )
         else:
-            if clear_cache:
-                from chromadb.api.shared_system_client import SharedSystemClient
-
-                SharedSystemClient.clear_system_cache()
             self._path.mkdir(parents=True, exist_ok=True)
             self._client = chromadb.PersistentClient(path=str(self._path),
                                                      settings=chroma_settings)
@@ -62,6 +86,18 @@ class VectorStore:
             configuration={"hnsw": {"space": "cosine"}},
         )
 
+    def close(self) -> None:
+        """Release the client (Chroma stops its system when no other client in this process
+        shares it)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = self._collection = None
+
+    @_reports_damage
+    def count(self) -> int:
+        return self._collection.count()
+
+    @_reports_damage
     def ids(self) -> set[str]:
         out: set[str] = set()
         offset = 0
@@ -72,12 +108,14 @@ class VectorStore:
                 return out
             offset += len(got)
 
+    @_reports_damage
     def existing(self, ids: Sequence[str]) -> set[str]:
         out: set[str] = set()
         for i in range(0, len(ids), _BATCH):
             out.update(self._collection.get(ids=list(ids[i:i + _BATCH]), include=[])["ids"])
         return out
 
+    @_reports_damage
     def embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for i in range(0, len(ids), _BATCH):
@@ -86,6 +124,7 @@ class VectorStore:
                            strict=True))
         return out
 
+    @_reports_damage
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]],
                texts: Sequence[str]) -> None:
         for i in range(0, len(ids), _BATCH):
@@ -94,16 +133,19 @@ class VectorStore:
                                     metadatas=[_clean(m) for m in metadatas[sl]],
                                     documents=list(texts[sl]))
 
+    @_reports_damage
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
         for i in range(0, len(ids), _BATCH):
             sl = slice(i, i + _BATCH)
             self._collection.update(ids=list(ids[sl]), metadatas=[_clean(m) for m in metadatas[sl]])
 
+    @_reports_damage
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
         for i in range(0, len(ids), _BATCH):
             self._collection.delete(ids=ids[i:i + _BATCH])
 
+    @_reports_damage
     def query(self, vector: np.ndarray, k: int, region: str | None = None
               ) -> list[tuple[str, float]]:
         """The ``k`` nearest chunks as (id, cosine similarity), best first."""

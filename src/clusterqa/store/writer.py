@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import filelock
 import numpy as np
 
 from clusterqa.errors import IngestLockedError
 from clusterqa.settings import Settings
+from clusterqa.store.health import check_not_emptied
 from clusterqa.store.layout import FINGERPRINT_KEY, StoreLayout, check_fingerprint
 from clusterqa.store.lexical import LexicalIndex, lexical_params, load_current
 from clusterqa.store.manifest import Manifest
@@ -45,11 +48,14 @@ class Pending:
 class StoreWriter:
     """Holds the write lock while open (``with StoreWriter(settings) as writer: ...``)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, reset: bool = False) -> None:
+        """With ``reset``, the store's files are first moved aside (see :meth:`set_aside`)."""
         self.settings = settings
         self.layout = StoreLayout(settings.data_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock = filelock.FileLock(self.layout.lock, timeout=0)
+        self._reset = reset
+        self.set_aside_to: Path | None = None
         self.manifest: Manifest | None = None
         self.vectors: VectorStore | None = None
 
@@ -62,8 +68,12 @@ class StoreWriter:
                 "wait for it to finish"
             ) from None
         try:
+            if self._reset:
+                self.set_aside_to = self.set_aside()
             self.manifest = Manifest(self.layout.manifest)
             self.vectors = VectorStore(self.settings)
+            check_not_emptied(self.manifest, self.vectors)
+            self.manifest.make_sources_absolute(Path.cwd())
         except BaseException:
             self._close()
             raise
@@ -75,8 +85,23 @@ class StoreWriter:
     def _close(self) -> None:
         if self.manifest is not None:
             self.manifest.close()
+        if self.vectors is not None:
+            self.vectors.close()
         self.manifest = self.vectors = None
         self._lock.release()
+
+    def set_aside(self) -> Path | None:
+        """Move the manifest, vectors and BM25 into ``damaged-<time>/`` in the data dir, so a
+        damaged store can be rebuilt from the corpus and nothing is deleted. Returns the
+        folder, or None when there was nothing to move."""
+        parts = [p for p in self.layout.derived() if p.exists()]
+        if not parts:
+            return None
+        folder = self.layout.root / f"damaged-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for part in parts:
+            part.rename(folder / part.name)
+        return folder
 
     # --- the embedder the vectors were made with ----------------------------------------------
 

@@ -1,0 +1,31 @@
+"""Damage a store can suffer that SQLite and Chroma do not report themselves, each named with
+the command that repairs it."""
+
+from __future__ import annotations
+
+from clusterqa.errors import StoreDamagedError
+from clusterqa.store.manifest import RESET_ADVICE, Manifest
+from clusterqa.store.vectors import VectorStore
+
+
+def check_not_emptied(manifest: Manifest, vectors: VectorStore) -> None:
+    """A manifest that was never written beside a vector store that holds chunks was emptied
+    or replaced (a 0-byte file, say): treated as an empty corpus, ingest would delete every
+    vector as an orphan."""
+    if manifest.initialized():
+        return
+    stored = vectors.count()
+    if stored:
+        raise StoreDamagedError(
+            f"the manifest {manifest.path} is empty, but the vector store beside it holds "
+            f"{stored:,} chunks: the manifest was emptied or replaced; {RESET_ADVICE}")
+
+
+def check_vectors_present(committed: int, vectors: VectorStore) -> None:
+    """Every committed chunk has its vector (they are written first); fewer vectors than
+    chunks means the vector store lost some, and answers would come from BM25 alone."""
+    stored = vectors.count()
+    if stored < committed:
+        raise StoreDamagedError(
+            f"the vector store {vectors.path} holds {stored:,} of the {committed:,} committed "
+            "chunks (deleted or replaced?); run `clusterqa ingest` to restore them")
