@@ -38,7 +38,8 @@ def test_ingest_then_ask_json_lines(cli_env: Path) -> None:
                                              "What is Zorblax's revenue?"]
     assert lines[1]["abstained"] is True
     for d in lines:
-        assert set(d) == {"question", "answer", "abstained", "citations", "timings_ms"}
+        assert set(d) == {"question", "answer", "abstained", "citations", "items",
+                       "timings_ms"}
 
 
 def test_ask_reads_questions_from_stdin(cli_env: Path) -> None:
@@ -148,3 +149,29 @@ def test_serving_on_a_busy_port_is_a_clear_error(cli_env: Path) -> None:
         result = run_cli("serve", "--port", str(port), cwd=cli_env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"cannot serve on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+
+
+def test_entities_and_drafted_cases_for_a_region(cli_env: Path) -> None:
+    """`entities --csv` lists the organisations with place and region; `eval draft` writes
+    cases in the eval set's own format, each with evidence that stands in the corpus."""
+    import csv
+    import io
+
+    import yaml
+
+    from clusterqa.evals.cases import EvalCase
+
+    assert runner.invoke(app, ["ingest"]).exit_code == 0
+    result = runner.invoke(app, ["entities", "--csv", "--region", "north-east"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    double = next(r for r in rows if r["name"] == "Double Eleven")
+    assert double["place"] == "Middlesbrough" and double["region"] == "north-east"
+    assert all(r["region"] == "north-east" for r in rows)
+    out = cli_env / "draft.yaml"
+    drafted = runner.invoke(app, ["eval", "draft", "corpus/scotland", "--out", str(out)])
+    assert drafted.exit_code == 0, drafted.output
+    cases = [EvalCase.model_validate(c) for c in yaml.safe_load(out.read_text())]
+    assert cases and all(c.region == "scotland" for c in cases)
+    text = " ".join((cli_env / "corpus" / "scotland" / "scotland-brief.md").read_text().split())
+    assert all(e.rstrip(".") in text.replace("**", "") for c in cases for e in c.evidence)

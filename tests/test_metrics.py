@@ -62,3 +62,13 @@ def test_citation_validity_and_precision() -> None:
     # "A is true" in 1, "Beta holds here" in 2, "Made up" not in 1, 9 not shown.
     assert m.citation_precision(answer, passages) == pytest.approx(2 / 4)
     assert m.citation_precision("No markers at all.", passages) == 1.0
+
+
+def test_item_matching_by_hand() -> None:
+    """A name matches an item when either contains the other, normalised; recall counts gold
+    items named, precision the names that are gold."""
+    gold = [["4J Studios", "4J"], ["DMA Design"], ["Outplay Entertainment", "Outplay"]]
+    assert m.same_item("4J Studios (Dundee)", gold[0]) and m.same_item("outplay", gold[2])
+    assert not m.same_item("Rockstar North", gold[1])
+    assert m.items_found(["4J Studios [1] and Outplay [2]."], gold) == 2
+    assert m.items_correct(["4J Studios", "Rockstar North", "DMA Design"], gold) == 2

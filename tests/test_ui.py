@@ -194,7 +194,8 @@ def test_api_ask_returns_the_cli_json(running_app) -> None:
     url, _ = running_app
     client = Client(url, verbose=False)
     data = client.predict("Who acquired Kontainers?", None, api_name="/ask")
-    assert set(data) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert set(data) == {"question", "answer", "abstained", "citations", "items",
+                       "timings_ms"}
     assert data["abstained"] is False and "Canadian-based" in data["answer"]
     assert set(data["citations"][0]) == {"n", "doc_id", "title", "source", "region", "page",
                                          "text", "score"}
@@ -391,3 +392,23 @@ def test_status_line_and_examples(page) -> None:
     documents = len(corpus_doc_ids(CORPUS)) + 1  # the shipped corpus and the payload note
     assert f"{documents} documents" in status and "scotland" in status
     assert page.get_by_text("Who founded Skyscanner?").count() >= 1
+
+
+def test_list_items_render_as_an_escaped_table_and_as_csv() -> None:
+    """Items stand in a table above the answer, each linked to its card; names from documents
+    are escaped; the CSV carries each item with its citations and links."""
+    from clusterqa.app.render import items_csv
+    from clusterqa.types import Item
+
+    c = citation(url="https://example.org/ne", text="Middlesbrough's Double Eleven grew.")
+    items = [Item("Double Eleven", "firm", "Middlesbrough", "north-east", "games", [1]),
+             Item("<b>Bad</b> Co", None, None, None, None, [1])]
+    answer = Answer("which Teesside firms make games?", "Double Eleven (Middlesbrough) [1].",
+                    False, [c], items=items, lead="Double Eleven (Middlesbrough) [1].")
+    page = answer_html(answer, turn=2)
+    assert page.index('class="cq-items"') < page.index('class="cq-answer"')
+    assert "<td>Double Eleven</td><td>firm</td><td>Middlesbrough</td>" in page
+    assert 'href="#t2-cite-1"' in page and "<b>Bad</b>" not in page
+    rows = items_csv(answer).splitlines()
+    assert rows[0].startswith("name,kind,place,region,sector,citations")
+    assert rows[1] == "Double Eleven,firm,Middlesbrough,north-east,games,[1],https://example.org/ne"

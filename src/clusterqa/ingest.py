@@ -16,6 +16,7 @@ import numpy as np
 
 from clusterqa import embeddings
 from clusterqa.embeddings import Embedder
+from clusterqa.entities.extract import EXTRACTOR_VERSION, extract
 from clusterqa.errors import LoadError
 from clusterqa.loading.chunking import Chunker, with_ids
 from clusterqa.loading.files import discover, load_file, printable, refuse_links_out_of
@@ -23,7 +24,9 @@ from clusterqa.loading.sources import SourceList, is_url, read_source_list
 from clusterqa.settings import Settings
 from clusterqa.store.layout import fingerprint
 from clusterqa.store.writer import Pending, StoreWriter
-from clusterqa.types import Chunk, Document, DocumentMeta, StoredDocument
+from clusterqa.types import Chunk, Document, DocumentMeta, Fact, Page, StoredDocument
+
+FACTS_KEY = "extractor"  # the manifest state naming the rules its facts were found with
 
 # Documents are embedded in groups of about this many batches: large calls let the model sort
 # texts by length (little padding); each group commits in one manifest transaction.
@@ -48,6 +51,7 @@ class IngestReport:
     pages: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    extract_seconds: float = 0.0  # finding entities and facts
 
     @property
     def ok(self) -> bool:
@@ -73,6 +77,18 @@ class IngestProgress:
     def embedded(self, chunks: int, seconds: float) -> None: ...
 
     def message(self, text: str) -> None: ...
+
+
+def pages_of(chunks: Sequence[Chunk]) -> list[Page]:
+    """Pages rebuilt from their chunks (which keep their offsets): each chunk's text at its
+    place, the few characters no chunk covers (blank lines between them) as newlines."""
+    by_page: dict[int | None, list[str]] = {}
+    for chunk in chunks:
+        text = by_page.setdefault(chunk.page, [])
+        if len(text) < chunk.end:
+            text.extend("\n" * (chunk.end - len(text)))
+        text[chunk.start:chunk.end] = chunk.text
+    return [Page(number, "".join(chars)) for number, chars in by_page.items()]
 
 
 def embed_input(context: str, text: str) -> str:
@@ -156,6 +172,7 @@ class Ingestor:
             self._commit(writer, pending, embed, report)
             if prune:
                 self._prune(writer, report)
+            self._refresh_facts(writer, report)
             writer.rebuild_lexical()
             report.chunks_total = len(writer.manifest.chunk_ids())
         report.seconds = time.perf_counter() - started
@@ -225,7 +242,28 @@ class Ingestor:
             report.failed.append(LoadError(doc.source, f"could not be split into passages "
                                                        f"({type(exc).__name__}: {exc})"))
             return []
-        return [Pending(StoredDocument.from_document(doc), chunks, old)]
+        return [Pending(StoredDocument.from_document(doc), chunks, old,
+                        self._facts(doc, report))]
+
+    def _facts(self, doc: Document, report: IngestReport) -> list[Fact]:
+        started = time.perf_counter()
+        try:
+            return extract(doc)
+        finally:
+            report.extract_seconds += time.perf_counter() - started
+
+    def _refresh_facts(self, writer: StoreWriter, report: IngestReport) -> None:
+        """Facts for every document when the extractor's rules changed since they were
+        stored: from the text the manifest keeps, nothing re-embedded."""
+        if writer.manifest.get_state(FACTS_KEY) == EXTRACTOR_VERSION:
+            return
+        facts = {}
+        for record in writer.manifest.documents():
+            chunks = writer.manifest.chunks(record.doc_id)
+            doc = Document(record.doc_id, record.source, record.meta, pages_of(chunks))
+            facts[record.doc_id] = self._facts(doc, report)
+        writer.manifest.replace_facts(facts)
+        writer.manifest.set_state(FACTS_KEY, EXTRACTOR_VERSION)
 
     def _commit(self, writer: StoreWriter, pending: list[Pending], embed, report: IngestReport
                 ) -> None:
@@ -249,7 +287,8 @@ class Ingestor:
             chunks = with_ids(record.doc_id, ((c.page, c.start, c.end, c.text)
                                               for c in writer.manifest.chunks(record.doc_id)),
                               self._context(record.meta))
-            pending.append(Pending(record, chunks, record))
+            facts = [f for _, f in writer.manifest.facts(record.doc_id)]
+            pending.append(Pending(record, chunks, record, facts))
             if sum(len(p.chunks) for p in pending) >= self._group:
                 writer.commit(pending, embed, reembed=True)
                 pending = []

@@ -115,6 +115,26 @@ class Chunk:
     text: str
 
 
+@dataclass(frozen=True)
+class Fact:
+    """One thing a document states about a named entity, with the sentence that states it.
+
+    ``relation`` is one of: mention, kind, place, sector, founded, founded_by, acquired_by,
+    raised, employs, worked_on. ``obj`` is the other name, kind, place or sector; ``value`` a
+    figure as written ("£402m", "350"); ``start``/``end`` the sentence in its page's text.
+    """
+
+    subject: str
+    relation: str
+    obj: str | None
+    value: str | None
+    year: int | None
+    page: int | None
+    start: int
+    end: int
+    sentence: str
+
+
 @dataclass
 class Citation:
     n: int
@@ -140,6 +160,22 @@ class Citation:
 
 
 @dataclass
+class Item:
+    """One thing a list answer names, with where it is and the citations that show it."""
+
+    name: str
+    kind: str | None = None  # organisation, person, work, place, sector (or a firm's kind)
+    place: str | None = None
+    region: str | None = None
+    sector: str | None = None
+    citations: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "place": self.place,
+                "region": self.region, "sector": self.sector, "citations": self.citations}
+
+
+@dataclass
 class Answer:
     question: str
     text: str
@@ -148,8 +184,13 @@ class Answer:
     region: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     sentences: list[tuple[str, int]] = field(default_factory=list)  # (sentence, n) in order
+    items: list[Item] = field(default_factory=list)  # what a list question asked for
+    # The answer's first sentence when it is written, not quoted: a list of the items
+    # ("Double Eleven (Middlesbrough) [1]."); each item's citations contain its name.
+    lead: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"question": self.question, "answer": self.text, "abstained": self.abstained,
                 "citations": [c.to_json() for c in self.citations],
+                "items": [i.to_json() for i in self.items],
                 "timings_ms": self.timings_ms}

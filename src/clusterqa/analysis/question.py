@@ -17,10 +17,22 @@ import re
 from dataclasses import dataclass, field
 
 from clusterqa.analysis.places import places_named, places_within
+from clusterqa.analysis.shape import FACT, Shape, shape_of
 from clusterqa.analysis.synonyms import synonyms
 from clusterqa.text import tokenize
 
 NUMBER, DATE, NAME = "number", "date", "name"
+DEAL, PRICE = "deal", "price"
+# A question about a sale, and one about its price; and what a sentence stating them says.
+_DEAL_Q = re.compile(r"\b(?:who|which \w+|what \w+)\s+(?:bought|acquired|purchased|took over|"
+                     r"owns)\b|\b(?:bought|acquired|taken over|purchased) by\b|\bsold to\b|"
+                     r"\b(?:sell|sold) for\b|\bpa(?:y|id) for\b", re.I)
+_PRICE_Q = re.compile(r"\b(?:sell|sold|go|went) for\b|\bpa(?:y|id) for\b|\bprice\b|"
+                      r"\bhow much (?:was|were|did|is)\b.*\b(?:sold|bought|acquired|paid|pay|"
+                      r"worth|sale|deal|takeover)\b", re.I)
+DEAL_WORDS = re.compile(r"\b(?:bought|buy|buys|buying|acquir\w*|sold|sells?|sale|purchas\w*|"
+                        r"took over|takeover|taken over|deal|owned|owns|merger|merged)\b", re.I)
+MONEY_FIGURE = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:bn|billion|m|million)\b", re.I)
 _RARE_ZIPF = 3.3  # rarer than this in general English: a name, whatever its case
 # Words at least this rare (Zipf <= 5) carry the question's content: "revenue" must be stated
 # (or said in other words), "make" need not be.
@@ -118,6 +130,9 @@ class Part:
     terms: tuple[Term, ...]
     expects: frozenset[str]  # the kinds of answer it asks for
     inherited: tuple[Term, ...] = ()  # anchors taken from the first part
+    # What an answering sentence must state outright (DEAL, PRICE): "who bought X?" is not
+    # answered by a sentence about X that records no sale.
+    states: frozenset[str] = frozenset()
 
     @property
     def anchors(self) -> tuple[Term, ...]:
@@ -141,6 +156,8 @@ class Question:
     parts: list[Part]
     wants_list: bool = False
     words: frozenset[str] = field(default_factory=frozenset)  # lower-cased question words
+    # list, count, about or fact, and what a list asks for
+    shape: Shape = field(default_factory=lambda: Shape(FACT))
 
     @property
     def expects(self) -> frozenset[str]:
@@ -216,7 +233,9 @@ def _part(text: str, capitalised: set[str], seen: set[str]) -> Part:
             terms.append(Term(token, lower, weight, alternatives, anchor, required=required))
     expects = {kind for kind, pattern in ((NUMBER, _NUMBER_Q), (DATE, _DATE_Q), (NAME, _NAME_Q))
                if pattern.search(text)}
-    return Part(tuple(terms), frozenset(expects))
+    states = {what for what, pattern in ((DEAL, _DEAL_Q), (PRICE, _PRICE_Q))
+              if pattern.search(text)}
+    return Part(tuple(terms), frozenset(expects), states=frozenset(states))
 
 
 def analyse(question: str, expand_places: bool = True) -> Question:
@@ -233,7 +252,8 @@ def analyse(question: str, expand_places: bool = True) -> Question:
     # A later part without anchors ("... and how big was *its* workforce?") is about the
     # first part's subject.
     subject = tuple(t for t in parts[0].terms if t.anchor)
-    parts = [p if any(t.anchor for t in p.terms) else Part(p.terms, p.expects, subject)
+    parts = [p if any(t.anchor for t in p.terms) else Part(p.terms, p.expects, subject,
+                                                            p.states)
              for p in parts]
     search_tokens = [t for t in tokenize(question) if t not in QUESTION_WORDS]
     places = places_named(text)
@@ -242,7 +262,7 @@ def analyse(question: str, expand_places: bool = True) -> Question:
         place_tokens=_widened(places, set(search_tokens)) if expand_places else [],
         places=places, terms=[t for p in parts for t in p.terms], parts=parts,
         wants_list=bool(_LIST_Q.search(text)),
-        words=frozenset(w.lower() for w, _ in surface))
+        words=frozenset(w.lower() for w, _ in surface), shape=shape_of(text))
 
 
 def _widened(places: list[str], known: set[str]) -> list[str]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clusterqa.analysis import NAME, Part, Question, Term, answer_kinds
+from clusterqa.analysis.question import DEAL, DEAL_WORDS, MONEY_FIGURE, PRICE
 from clusterqa.embeddings import Embedder
 from clusterqa.retrieve import Hit, Retrieval
 from clusterqa.settings import AnsweringSettings
@@ -189,6 +190,11 @@ class ExtractiveAnswerer:
             return False
         missing = sum(credit[t.token] == 0 for t in part.required)
         if missing > int(len(part.required) * self.settings.max_missing_share):
+            return False
+        said = clean_sentence(cand.text)
+        if DEAL in part.states and not DEAL_WORDS.search(said):
+            return False
+        if PRICE in part.states and not MONEY_FIGURE.search(said):
             return False
         if part.expects:
             return bool(answer_kinds(clean_sentence(cand.text), part_words(part))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from clusterqa import embeddings
 from clusterqa.analysis import analyse
-from clusterqa.answer import ExtractiveAnswerer
+from clusterqa.answer import Answerer, ExtractiveAnswerer
 from clusterqa.embeddings import Embedder
 from clusterqa.errors import ClusterQAError
 from clusterqa.loading.files import display_path
@@ -51,7 +51,7 @@ class Assistant:
         self.index = index
         self.embedder = embedder
         self.retriever = HybridRetriever(index, embedder, settings.retrieval)
-        self.answerer = ExtractiveAnswerer(embedder, settings.answering)
+        self.answerer = Answerer(ExtractiveAnswerer(embedder, settings.answering))
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, embedder: Embedder | None = None
@@ -99,7 +99,8 @@ class Assistant:
             yield AnswerDelta(answer.text, answer)
             return
         for i, (sentence, n) in enumerate(answer.sentences):
-            piece = ("" if i == 0 else " ") + sentence + f" [{n}]"
+            # A written lead (n 0) carries its items' own markers.
+            piece = ("" if i == 0 else " ") + sentence + (f" [{n}]" if n else "")
             yield AnswerDelta(piece, None)
         yield AnswerDelta("", answer)
 

@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from clusterqa.app.cli_eval import bench_command, eval_command
+from clusterqa.app.cli_eval import bench_command, draft_command, eval_command
 from clusterqa.app.console import err, out, settings_of, terminal_safe
 from clusterqa.errors import ClusterQAError
 from clusterqa.settings import Settings
@@ -251,6 +251,45 @@ def sources_remove(ctx: typer.Context, doc_id: Annotated[str, typer.Argument(
     out.print(Text(terminal_safe(f"removed {doc_id}")))
 
 
+# --- entities -------------------------------------------------------------------------------
+
+
+@app.command()
+def entities(
+    ctx: typer.Context,
+    region: Annotated[str | None, typer.Option(help="Only this region's.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind (firm, studio, bank...).")]
+    = None,
+    sector: Annotated[str | None, typer.Option(help="Only this sector (games, fintech...).")]
+    = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout, for a spreadsheet.")]
+    = False,
+) -> None:
+    """The organisations the reports describe: kind, place, region and sector, with how many
+    facts each has (read from the entity table built at ingest)."""
+    import csv
+
+    from clusterqa.entities.table import ROW_HEADER
+    from clusterqa.store import CorpusIndex
+
+    index = CorpusIndex(settings_of(ctx))
+    try:
+        rows = index.view.entities.rows(region=region, kind=kind, sector=sector)
+    finally:
+        index.close()
+    header = list(ROW_HEADER)
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    table = Table(*header)
+    for row in rows:
+        table.add_row(*(Text(terminal_safe(str(v))) for v in row))
+    out.print(table, width=None if out.is_terminal else 240)
+    out.print(f"{len(rows)} organisations")
+
+
 # --- serve ----------------------------------------------------------------------------------
 
 
@@ -276,7 +315,11 @@ def serve(
                              f"({exc}); is the chat already running? Try --port") from exc
 
 
-app.command("eval")(eval_command)
+eval_app = typer.Typer(help="Run the eval set, or draft cases for a new region.",
+                       invoke_without_command=True)
+eval_app.callback()(eval_command)
+eval_app.command("draft")(draft_command)
+app.add_typer(eval_app, name="eval")
 app.command("bench")(bench_command)
 
 

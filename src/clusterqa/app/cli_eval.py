@@ -31,10 +31,13 @@ def eval_command(
         "--ingest/--no-ingest", help="Ingest what changed before the run.")] = True,
 ) -> None:
     """Run the eval set: ingest what changed, score every case, compare with the baseline.
+    (`clusterqa eval draft FOLDER` drafts cases for a new region.)
 
     Exits 1 when a case that passed in the baseline fails now, or a headline metric falls by
     more than eval.tolerance.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from clusterqa.evals.cases import load_cases
     from clusterqa.evals.report import LABELS, write_reports
     from clusterqa.evals.runner import run_eval, select
@@ -136,3 +139,36 @@ def bench_command(
     result.name = name
     path = result.save(out_dir or settings.bench.results_dir)
     out.print(f"results: {path}")
+
+
+def draft_command(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(help="The region's folder, e.g. corpus/wales.")],
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Where the drafts go (default: evals/drafts/<region>.yaml).")] = None,
+) -> None:
+    """Ingest a region's folder and draft eval cases from its facts, for review."""
+    from clusterqa.evals.draft import draft_cases, write_drafts
+    from clusterqa.ingest import Ingestor
+    from clusterqa.store import CorpusIndex
+
+    settings = settings_of(ctx)
+    if not folder.is_dir():
+        raise ClusterQAError(f"no such folder: {folder}")
+    report = Ingestor(settings).ingest([folder])
+    for failure in report.failed:
+        err.print(Text(f"failed: {failure}", style="red"))
+    index = CorpusIndex(settings)
+    try:
+        view = index.view
+        root = folder.resolve()
+        docs = {d.doc_id for d in view.documents.values()
+                if Path(d.source).is_absolute() and Path(d.source).is_relative_to(root)}
+        regions = sorted({view.documents[d].region or "" for d in docs})
+        region = regions[0] if len(regions) == 1 and regions[0] else folder.name
+        cases = draft_cases(view.entities, docs, region)
+    finally:
+        index.close()
+    path = write_drafts(cases, out_file or settings.eval.cases.parent / "drafts" /
+                        f"{region}.yaml")
+    out.print(f"{len(cases)} draft cases from {len(docs)} documents: {path}")

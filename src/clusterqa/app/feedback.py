@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clusterqa.app.render import answer_markdown
+from clusterqa.app.render import answer_markdown, items_csv
 from clusterqa.store import StoreLayout
 from clusterqa.types import Answer
 
@@ -40,10 +40,17 @@ class Exports:
         self.directory = layout.exports
 
     def write(self, answer: Answer) -> Path:
-        """Save ``answer``; only the newest ``KEEP`` exports are kept."""
+        """Save ``answer`` as Markdown; only the newest ``KEEP`` exports are kept."""
+        return self._save(answer_markdown(answer), ".md")
+
+    def write_items(self, answer: Answer) -> Path:
+        """Save a list answer's items as CSV."""
+        return self._save(items_csv(answer), ".csv")
+
+    def _save(self, text: str, suffix: str) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.directory / f"answer-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}.md"
-        path.write_text(answer_markdown(answer), encoding="utf-8")
-        for old in sorted(self.directory.glob("answer-*.md"))[:-self.KEEP]:
+        path = self.directory / f"answer-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}{suffix}"
+        path.write_text(text, encoding="utf-8")
+        for old in sorted(self.directory.glob(f"answer-*{suffix}"))[:-self.KEEP]:
             old.unlink(missing_ok=True)
         return path

@@ -142,6 +142,43 @@ def answer_text_html(answer: Answer, turn: int, text: str | None = None) -> str:
     return _CITE_ESCAPED.sub(link, escape_text(answer.text if text is None else text))
 
 
+def items_html(answer: Answer, turn: int) -> str:
+    """A list answer's items as a table (name, kind, place, region, sector, sources)."""
+    if not answer.items:
+        return ""
+    by_n = {c.n: c for c in answer.citations}
+    rows = []
+    for item in answer.items:
+        refs = " ".join(
+            f'<a class="cq-ref" href="#{_anchor(turn, n)}" '
+            f'title="{escape_text(f"{by_n[n].title} — {where(by_n[n])}")}">&#91;{n}&#93;</a>'
+            for n in item.citations if n in by_n)
+        cells = [escape_text(v or "") for v in (item.name, item.kind, item.place, item.region,
+                                                 item.sector)]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{refs}</td></tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("name", "kind", "place", "region", "sector",
+                                              "sources"))
+    return (f'<table class="cq-items"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def items_csv(answer: Answer) -> str:
+    """The items as CSV, for a spreadsheet."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["name", "kind", "place", "region", "sector", "citations", "sources"])
+    by_n = {c.n: c for c in answer.citations}
+    for item in answer.items:
+        links = [safe_url(by_n[n].url) or by_n[n].source for n in item.citations if n in by_n]
+        writer.writerow([item.name, item.kind or "", item.place or "", item.region or "",
+                         item.sector or "", " ".join(f"[{n}]" for n in item.citations),
+                         " ".join(links)])
+    return buffer.getvalue()
+
+
 def answer_html(answer: Answer, turn: int, partial: str | None = None) -> str:
     """The whole chat message: answer (or the partial text while streaming) and its cards."""
     if partial is not None:
@@ -151,7 +188,8 @@ def answer_html(answer: Answer, turn: int, partial: str | None = None) -> str:
                 f"{escape_text(answer.text)}</div>")
         label = "Nearest passages — not an answer"
     else:
-        head = f'<div class="cq-answer">{answer_text_html(answer, turn)}</div>'
+        head = (items_html(answer, turn) +
+                f'<div class="cq-answer">{answer_text_html(answer, turn)}</div>')
         label = "Sources"
     if not answer.citations:
         return head

@@ -46,6 +46,8 @@ CSS = """
 .cq-passage { font-size: 0.92em; margin-top: 4px; }
 .cq-passage mark { background: #fef08a; }
 .cq-excerpt:has(+ details[open]) { display: none; }
+.cq-items { border-collapse: collapse; margin-bottom: 8px; font-size: 0.92em; }
+.cq-items th, .cq-items td { border: 1px solid #e5e7eb; padding: 3px 8px; text-align: left; }
 """
 # Gradio's autoscroll keeps the chat at its bottom, which for an answer with source cards is
 # the last card. Instead, bring each new question to the top of the chat as soon as there is
@@ -122,14 +124,14 @@ class ChatApp:
         question = (question or "").strip()
         history = list(history or [])
         if not question:
-            yield "", history, gr.skip(), gr.skip()
+            yield "", history, gr.skip(), gr.skip(), gr.skip()
             return
         region = None if region in (None, "", ALL_REGIONS) else region
         turn = sum(1 for m in history if m.get("role") == "user") + 1
         # The question is shown as typed: no Markdown or HTML of the user's comes alive.
         history.append({"role": "user", "content": escape_text(question)})
         history.append({"role": "assistant", "content": "…"})
-        yield "", history, gr.skip(), gr.skip()
+        yield "", history, gr.skip(), gr.skip(), gr.skip()
         try:
             text = ""
             for delta in self.assistant.stream_ask(question, region):
@@ -137,20 +139,23 @@ class ChatApp:
                     text += delta.text
                     history[-1] = {"role": "assistant",
                                    "content": answer_html(_Pending(text), turn, text)}
-                    yield gr.skip(), history, gr.skip(), gr.skip()
+                    yield gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
                 else:
                     answer = delta.answer
         except ClusterQAError as exc:
             history[-1] = {"role": "assistant", "content": html.escape(f"Error: {exc}")}
-            yield gr.skip(), history, gr.skip(), gr.skip()
+            yield gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
             return
         content = answer_html(answer, turn)
         history[-1] = {"role": "assistant", "content": content}
         self._answers[content] = answer
         while len(self._answers) > 1000:
             self._answers.pop(next(iter(self._answers)))
+        items = (gr.update(value=str(self.exports.write_items(answer)), interactive=True,
+                           visible=True) if answer.items else
+                 gr.update(value=None, interactive=False, visible=False))
         yield (gr.skip(), history, answer_markdown(answer),
-               gr.update(value=str(self.exports.write(answer)), interactive=True))
+               gr.update(value=str(self.exports.write(answer)), interactive=True), items)
 
     def api_ask(self, question: str, region: str | None = None) -> dict[str, Any]:
         """The JSON of `clusterqa ask --json`, for scripts using the running app."""
@@ -234,16 +239,19 @@ def build(assistant: Assistant, settings: Settings) -> gr.Blocks:
             clear = gr.ClearButton([question, chat], value="Clear conversation", elem_id="clear")
             download = gr.DownloadButton("Export answer (.md)", elem_id="export", value=None,
                                          interactive=False)
+            items = gr.DownloadButton("Items (.csv)", elem_id="items-csv", value=None,
+                                      interactive=False, visible=False)
         with gr.Accordion("Last answer as Markdown", open=False):
             markdown = gr.Code(language="markdown", elem_id="markdown", interactive=False)
 
-        outputs = [question, chat, markdown, download]
+        outputs = [question, chat, markdown, download, items]
         for trigger in (question.submit, send.click):
             trigger(app.respond, [question, chat, region], outputs,
                     api_visibility="private").then(app.status_markdown, None, status,
                                                    api_visibility="private")
-        clear.click(lambda: ("", gr.update(value=None, interactive=False)), None,
-                    [markdown, download], api_visibility="private")
+        clear.click(lambda: ("", gr.update(value=None, interactive=False),
+                             gr.update(value=None, interactive=False, visible=False)), None,
+                    [markdown, download, items], api_visibility="private")
         chat.like(app.feedback, [chat], None, api_visibility="private")
         demo.load(lambda: (app.status_markdown(), gr.update(choices=app.region_choices())),
                   None, [status, region], api_visibility="private")

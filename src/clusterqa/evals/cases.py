@@ -30,6 +30,8 @@ class EvalCase(BaseModel):
     evidence: list[str] = []
     facts: list[list[str]] = []
     must_not_state: list[str] = []
+    # For a list question, every entity that answers it, each a list of accepted names.
+    items: list[list[str]] = []
     # Ask with the region filter set to ``region`` (default: ask across the whole corpus).
     filter_region: bool = False
     notes: str | None = None
@@ -41,6 +43,8 @@ class EvalCase(BaseModel):
                 raise ValueError("an answerable case needs at least one evidence quote")
             if any(not alts for alts in self.facts):
                 raise ValueError("every fact needs at least one accepted wording")
+            if any(not alts or not all(a.strip() for a in alts) for alts in self.items):
+                raise ValueError("every item needs at least one accepted name")
         else:
             if self.evidence or self.facts:
                 raise ValueError("an unanswerable case has no evidence and no facts")

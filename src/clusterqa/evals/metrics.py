@@ -105,3 +105,24 @@ def citation_precision(answer: str, passages: dict[int, str]) -> float:
         if passage is not None and normalize(sentence).rstrip(".") in normalize(passage):
             ok += 1
     return ok / len(pairs)
+
+
+# --- list answers ---------------------------------------------------------------------------
+
+
+def same_item(name: str, alternatives: Sequence[str]) -> bool:
+    """One name of an item matches another when either contains the other (normalised):
+    "4J Studios" is "4J", "Sumo Digital" is "Sumo Digital (Leamington)"."""
+    a = normalize(name)
+    return any(b and (b in a or a in b) for b in (normalize(alt) for alt in alternatives))
+
+
+def items_found(texts: Sequence[str], gold: Sequence[Sequence[str]]) -> int:
+    """How many gold items (each a list of accepted names) ``texts`` name."""
+    joined = " | ".join(normalize(t) for t in texts)
+    return sum(any(normalize(alt) in joined for alt in alts) for alts in gold)
+
+
+def items_correct(names: Sequence[str], gold: Sequence[Sequence[str]]) -> int:
+    """How many of ``names`` are gold items."""
+    return sum(any(same_item(name, alts) for alts in gold) for name in names)

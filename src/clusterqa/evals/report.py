@@ -9,12 +9,15 @@ from typing import Any
 from clusterqa.evals.runner import EvalReport
 from clusterqa.evals.scoring import HEADLINE, RETRIEVAL
 
-LABELS = {"pass_rate": "pass rate", "fact_recall": "fact recall",
+LABELS = {"pass_rate": "pass rate", "fact_recall": "fact recall", "item_recall": "item recall",
+          "item_precision": "item precision", "item_cited": "items cited by name",
+          "lead": "answer leads",
           "abstention_accuracy": "abstention acc.", "citation_precision": "citation precision",
           "citation_validity": "citation validity", "forbidden_rate": "forbidden stated",
           "abstained_unanswerable": "abstains on unanswerable",
           "abstained_answerable": "abstains on answerable"}
 TABLE_METRICS = ("pass_rate", "hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10", "fact_recall",
+                 "item_recall", "item_precision", "lead",
                  "abstention_accuracy")
 
 

@@ -14,7 +14,7 @@ from clusterqa.types import Answer
 
 # The metrics the gate watches, each with the cases it is averaged over.
 HEADLINE = ("pass_rate", "hit@5", "mrr@10", "ndcg@10", "fact_recall", "abstention_accuracy",
-            "citation_precision")
+            "citation_precision", "item_recall", "item_precision", "lead")
 RETRIEVAL = ("hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10")
 
 
@@ -72,9 +72,16 @@ def score_case(case: EvalCase, answer: Answer, passages: Sequence[str], n_releva
             reasons.append(f"missing {', '.join(missing)}")
     elif not answer.abstained:
         reasons.append("answered an unanswerable question")
+    if case.items and not answer.abstained:
+        scores.update(item_metrics(answer, case.items, shown))
+    if case.answerable and not answer.abstained:
+        scores["lead"] = lead_metric(answer, case)
     if not answer.abstained:
         scores["citation_validity"] = m.citation_validity(text, set(shown))
-        scores["citation_precision"] = m.citation_precision(text, shown)
+        # A written lead (the items, each cited) is checked item by item in item_metrics;
+        # every quoted sentence must stand in the passage it cites.
+        quoted = text.removeprefix(answer.lead).strip() if answer.lead else text
+        scores["citation_precision"] = m.citation_precision(quoted, shown)
         if scores["citation_validity"] < 1:
             reasons.append("cites a passage that is not shown")
         if scores["citation_precision"] < 1:
@@ -82,6 +89,33 @@ def score_case(case: EvalCase, answer: Answer, passages: Sequence[str], n_releva
     return CaseResult(case.id, case.question, case.region, case.category, case.answerable, text,
                       answer.abstained, not reasons, reasons, scores, ms,
                       [c.to_json() for c in answer.citations])
+
+
+def item_metrics(answer: Answer, gold: Sequence[Sequence[str]], shown: dict[int, str]
+                 ) -> dict[str, float]:
+    """Recall: gold items the answer names (as items, or in its text when it lists none).
+    Precision: the answer's items that are gold. Cited: items whose every citation contains
+    their name."""
+    named = [i.name for i in answer.items]
+    found = (sum(any(m.same_item(n, alts) for n in named) for alts in gold) if named
+             else m.items_found([answer.text], gold))
+    out = {"item_recall": found / len(gold)}
+    if named:
+        out["item_precision"] = m.items_correct(named, gold) / len(named)
+        out["item_cited"] = sum(
+            all(m.normalize(i.name) in m.normalize(shown.get(n, "")) for n in i.citations)
+            and bool(i.citations) for i in answer.items) / len(named)
+    return out
+
+
+def lead_metric(answer: Answer, case: EvalCase) -> float:
+    """Whether the first sentence gives the answer: a gold item (lists) or a gold fact."""
+    first = answer.sentences[0][0] if answer.sentences else answer.text
+    if case.items:
+        return float(m.items_found([first], case.items) > 0)
+    if case.facts:
+        return float(m.fact_recall(first, case.facts) > 0)
+    return 1.0
 
 
 def summarize(results: Sequence[CaseResult]) -> dict[str, float]:
@@ -95,7 +129,7 @@ def summarize(results: Sequence[CaseResult]) -> dict[str, float]:
         "cases": len(results),
         "pass_rate": round(statistics.fmean(r.passed for r in results), 4) if results else None,
     }
-    for key in (*RETRIEVAL, "fact_recall"):
+    for key in (*RETRIEVAL, "fact_recall", "item_recall", "item_precision", "item_cited", "lead"):
         out[key] = mean(key, answerable)
     out["abstention_accuracy"] = mean("abstention_correct", results)
     unanswerable = [r for r in results if not r.answerable]

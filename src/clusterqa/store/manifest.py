@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from clusterqa.errors import StoreDamagedError
-from clusterqa.types import Chunk, DocumentMeta, StoredDocument
+from clusterqa.types import Chunk, DocumentMeta, Fact, StoredDocument
 
 RESET_ADVICE = ("run `clusterqa ingest --reset` to set the damaged store aside and ingest the "
                 "corpus afresh")
@@ -62,6 +62,19 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS facts (
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    subject TEXT NOT NULL,
+    relation TEXT NOT NULL,
+    obj TEXT,
+    value TEXT,
+    year INTEGER,
+    page INTEGER,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    sentence TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS facts_doc ON facts(doc_id);
 """
 
 
@@ -154,6 +167,16 @@ class Manifest:
         return (stat.st_dev, stat.st_ino) != self._identity
 
     @_reports_damage
+    def facts(self, doc_id: str | None = None) -> list[tuple[str, Fact]]:
+        """(doc_id, fact) for one document or all, in document and reading order."""
+        query = ('SELECT doc_id, subject, relation, obj, value, year, page, start, "end", '
+                 "sentence FROM facts")
+        rows = (self._db.execute(query + " ORDER BY doc_id, rowid").fetchall() if doc_id is None
+                else self._db.execute(query + " WHERE doc_id=? ORDER BY rowid",
+                                      (doc_id,)).fetchall())
+        return [(row[0], Fact(*row[1:])) for row in rows]
+
+    @_reports_damage
     def has_chunks(self) -> bool:
         return self._db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
 
@@ -188,12 +211,12 @@ class Manifest:
             self._db.execute("COMMIT")
 
     @_reports_damage
-    def put_documents(self, documents: Sequence[tuple[StoredDocument, Sequence[Chunk]]]
-                      ) -> None:
-        """Replace documents and all their chunks in one atomic commit."""
+    def put_documents(self, documents: Sequence[tuple[StoredDocument, Sequence[Chunk],
+                                                      Sequence[Fact]]]) -> None:
+        """Replace documents, all their chunks and facts, in one atomic commit."""
         now = _now()
         with self._transaction() as db:
-            for doc, chunks in documents:
+            for doc, chunks, facts in documents:
                 db.execute("DELETE FROM documents WHERE doc_id=?", (doc.doc_id,))
                 db.execute(
                     "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -205,6 +228,21 @@ class Manifest:
                     [(c.chunk_id, doc.doc_id, c.ord, c.page, c.start, c.end, c.text)
                      for c in chunks],
                 )
+                self._insert_facts(db, doc.doc_id, facts)
+
+    def _insert_facts(self, db: sqlite3.Connection, doc_id: str, facts: Sequence[Fact]) -> None:
+        db.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(doc_id, f.subject, f.relation, f.obj, f.value, f.year, f.page, f.start,
+                         f.end, f.sentence) for f in facts])
+
+    @_reports_damage
+    def replace_facts(self, facts: dict[str, Sequence[Fact]]) -> None:
+        """New facts for documents whose text is unchanged (the extractor changed), in one
+        commit."""
+        with self._transaction() as db:
+            for doc_id, doc_facts in facts.items():
+                db.execute("DELETE FROM facts WHERE doc_id=?", (doc_id,))
+                self._insert_facts(db, doc_id, doc_facts)
 
     @_reports_damage
     def update_metadata(self, doc_id: str, source: str, meta: DocumentMeta) -> None:

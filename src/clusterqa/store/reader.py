@@ -16,11 +16,12 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
+from clusterqa.entities.table import EntityTable
 from clusterqa.settings import Settings
 from clusterqa.store.health import check_not_emptied, check_vectors_present
 from clusterqa.store.layout import StoreLayout, check_fingerprint
@@ -38,6 +39,7 @@ class CorpusView:
     chunks: Mapping[str, Chunk]
     documents: Mapping[str, StoredDocument]
     lexical: LexicalIndex
+    entities: EntityTable = field(default_factory=lambda: EntityTable({}, {}))
 
     def document_of(self, chunk_id: str) -> StoredDocument:
         return self.documents[self.chunks[chunk_id].doc_id]
@@ -105,6 +107,7 @@ class CorpusIndex:
                 version = self.manifest.version
                 documents = {d.doc_id: d for d in self.manifest.documents()}
                 chunks = self.manifest.chunks()
+                facts = self.manifest.facts()
             params = lexical_params(self.settings.retrieval)
             # Not saved yet for this version (an ingest is finishing): build it in memory.
             lexical = load_current(self.layout.bm25, version, params) or \
@@ -113,7 +116,8 @@ class CorpusIndex:
                 self.vectors.reopen()  # see the other process's writes (see vectors.py)
             check_vectors_present(len(chunks), self.vectors)
             # One assignment: a question in flight keeps the view it started with.
-            self._view = CorpusView(version, {c.chunk_id: c for c in chunks}, documents, lexical)
+            self._view = CorpusView(version, {c.chunk_id: c for c in chunks}, documents, lexical,
+                                    EntityTable.build(facts, documents, chunks))
             return True
 
     def _reopen(self) -> None:

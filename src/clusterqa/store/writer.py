@@ -16,7 +16,7 @@ but Chroma lacks, and a stale BM25 is rebuilt. One writer at a time: a lock file
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from clusterqa.store.layout import FINGERPRINT_KEY, StoreLayout, check_fingerpri
 from clusterqa.store.lexical import LexicalIndex, lexical_params, load_current
 from clusterqa.store.manifest import Manifest
 from clusterqa.store.vectors import VectorStore, chunk_metadata
-from clusterqa.types import Chunk, Document, StoredDocument
+from clusterqa.types import Chunk, Document, Fact, StoredDocument
 
 # Vectors for (document, chunk) pairs, one row each, in order.
 EmbedChunks = Callable[[Sequence[tuple[StoredDocument, Chunk]]], np.ndarray]
@@ -38,11 +38,13 @@ EmbedChunks = Callable[[Sequence[tuple[StoredDocument, Chunk]]], np.ndarray]
 
 @dataclass
 class Pending:
-    """A document to commit with its chunks, and what the manifest had before (or None)."""
+    """A document to commit with its chunks and facts, and what the manifest had before (or
+    None)."""
 
     document: StoredDocument
     chunks: list[Chunk]
     old: StoredDocument | None
+    facts: list[Fact] = field(default_factory=list)
 
 
 class StoreWriter:
@@ -159,7 +161,7 @@ class StoreWriter:
             self.vectors.update_metadata([c.chunk_id for _, c in kept],
                                          [chunk_metadata(d.doc_id, d.meta, c.page)
                                           for d, c in kept])
-        self.manifest.put_documents([(p.document, p.chunks) for p in pending])
+        self.manifest.put_documents([(p.document, p.chunks, p.facts) for p in pending])
         stale: set[str] = set()
         for p in pending:
             if p.old is not None:

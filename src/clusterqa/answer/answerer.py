@@ -1,0 +1,27 @@
+"""Which answerer answers: by the question's shape. Lists, counts and entity cards come from
+the entity table when it has what they ask for; everything else, and every list the table
+cannot answer, is answered by quoting sentences (then led by the names they give)."""
+
+from __future__ import annotations
+
+from clusterqa.analysis.shape import ABOUT
+from clusterqa.answer.extractive import ExtractiveAnswerer
+from clusterqa.answer.lists import answer_from_table, lead_with_items, merge
+from clusterqa.retrieve import Retrieval
+from clusterqa.types import Answer
+
+
+class Answerer:
+    def __init__(self, extractive: ExtractiveAnswerer) -> None:
+        self.extractive = extractive
+
+    def answer(self, retrieval: Retrieval, region: str | None = None) -> Answer:
+        table = answer_from_table(retrieval, region)
+        if table is not None and retrieval.question.shape.kind == ABOUT:
+            return table
+        answer = self.extractive.answer(retrieval, region)
+        if table is not None:
+            # The table's items lead; the quotes that answer the question follow, so a list
+            # the table has only part of still shows what the passages say.
+            return table if answer.abstained else merge(table, answer)
+        return lead_with_items(answer, retrieval.question, retrieval.view.entities)

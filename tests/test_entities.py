@@ -1,0 +1,116 @@
+"""The entity layer: names found by rules, facts with their sentences, one row per real
+thing, and list answers read from the table (hand-built documents, no model)."""
+
+from __future__ import annotations
+
+from clusterqa.analysis import analyse
+from clusterqa.answer.lists import answer_from_table
+from clusterqa.entities.extract import extract
+from clusterqa.entities.names import ORG, PERSON, PLACE, find_names, name_key
+from clusterqa.entities.table import EntityTable
+from clusterqa.loading.chunking import Chunker
+from clusterqa.retrieve import Retrieval
+from clusterqa.store import CorpusView
+from clusterqa.store.lexical import LexicalIndex
+from clusterqa.types import Document, DocumentMeta, Page, StoredDocument
+
+BRIEF = """Games. Newcastle studio Zephyr Works, founded in 1995, is known for Rally Dash and
+Sky Racer.
+Middlesbrough's Quartz Eleven helped Mojang build the console editions of Block Quest.
+
+Quartz Eleven was founded in 2009 by former Rockstar developers Lee Hutchinson and
+Matt Shepcar. It now has 350 staff.
+
+brightbingo, the Sunderland online bingo company, was founded by Phil Cronin in 1999.
+Flutter bought it in November 2021 for £402m.
+
+Kontainers and Moltin were both bought by Canadian-based companies.
+"""
+
+
+def doc(text: str = BRIEF, doc_id: str = "north-east/brief.md") -> Document:
+    return Document(doc_id, f"/corpus/{doc_id}", DocumentMeta("NE brief", "brief", "north-east"),
+                    [Page(None, text)])
+
+
+def facts_of(subject: str) -> set[tuple[str, str | None]]:
+    return {(f.relation, f.obj or f.value) for f in extract(doc()) if f.subject == subject}
+
+
+def test_names_are_runs_of_capitalised_words_told_apart_by_gazetteers() -> None:
+    """A place from the hierarchy, a person by a given name, otherwise an organisation;
+    possessives split names, years and figures start none."""
+    names = {m.text: m.category for m in find_names(
+        "In 2020 Middlesbrough's Quartz Eleven hired Lee Hutchinson from 4J Studios.")}
+    assert names == {"Middlesbrough": PLACE, "Quartz Eleven": ORG, "Lee Hutchinson": PERSON,
+                     "4J Studios": ORG}
+
+
+def test_name_variants_share_a_key() -> None:
+    assert name_key("4J Studios") == name_key("4J") == "4j"
+    assert name_key("tombola") == name_key("Tombola")
+    assert name_key("The Hut Group") == name_key("Hut Group")
+
+
+def test_descriptions_give_kind_place_and_sector() -> None:
+    """"Newcastle studio X", "Middlesbrough's X", "X, the Sunderland online bingo company",
+    and the lead-in "Games." of the paragraph a firm is the subject of."""
+    assert {("kind", "studio"), ("place", "Newcastle"), ("sector", "games")} <= \
+        facts_of("Zephyr Works")
+    assert {("place", "Middlesbrough"), ("sector", "games")} <= facts_of("Quartz Eleven")
+    assert {("kind", "firm"), ("place", "Sunderland"), ("sector", "gambling")} <= \
+        facts_of("brightbingo")
+
+
+def test_relations_and_pronouns_resolve_to_the_paragraph_s_subject() -> None:
+    """Founders after "founded ... by", figures with their subject, "Flutter bought it"
+    about the firm the paragraph is about, and buyers described rather than named."""
+    quartz = facts_of("Quartz Eleven")
+    assert {("founded", "2009"), ("founded_by", "Lee Hutchinson"),
+            ("founded_by", "Matt Shepcar"), ("employs", "350")} <= quartz
+    assert ("founded_by", "Rockstar") not in quartz  # their former employer
+    assert ("acquired_by", "Flutter") in facts_of("brightbingo")
+    sale = next(f for f in extract(doc()) if f.subject == "brightbingo"
+                and f.relation == "acquired_by")
+    assert (sale.value, sale.year) == ("£402m", 2021)
+    assert sale.sentence == "Flutter bought it in November 2021 for £402m."
+    assert ("acquired_by", "Canadian-based companies") in facts_of("Moltin")
+
+
+def test_every_fact_keeps_the_span_of_its_sentence() -> None:
+    document = doc()
+    for fact in extract(document):
+        said = " ".join(document.pages[0].text[fact.start:fact.end].split())
+        assert said == fact.sentence
+
+
+def view_of(document: Document) -> CorpusView:
+    chunks = Chunker().chunk(document)
+    stored = StoredDocument.from_document(document)
+    table = EntityTable.build([(document.doc_id, f) for f in extract(document)],
+                              {document.doc_id: stored}, chunks)
+    return CorpusView(1, {c.chunk_id: c for c in chunks}, {document.doc_id: stored},
+                      LexicalIndex.build([], [], []), table)
+
+
+def test_a_list_question_is_answered_from_the_table_through_the_place_hierarchy() -> None:
+    """Teesside holds Middlesbrough: the games firm there leads the answer, with its place and
+    a citation whose passage names it; Newcastle's studio is not in Teesside."""
+    view = view_of(doc())
+    answer = answer_from_table(Retrieval(analyse("which Teesside firms make games?"), [], None,
+                                         {}, view), None)
+    assert answer is not None and answer.text.startswith("Quartz Eleven (Middlesbrough) [1].")
+    assert [i.name for i in answer.items] == ["Quartz Eleven"]
+    (item,) = answer.items
+    assert (item.place, item.region, item.sector) == ("Middlesbrough", "north-east", "games")
+    assert "Quartz Eleven" in answer.citations[0].text
+    founders = answer_from_table(Retrieval(analyse("Who founded Quartz Eleven?"), [], None, {},
+                                           view), None)
+    assert [i.name for i in founders.items] == ["Lee Hutchinson", "Matt Shepcar"]
+
+
+def test_no_constraint_no_table_answer() -> None:
+    """"Which firms are there?" names no place, sector or relation: not a table question."""
+    view = view_of(doc())
+    assert answer_from_table(Retrieval(analyse("Which firms are there?"), [], None, {}, view),
+                             None) is None
