@@ -175,3 +175,29 @@ def test_entities_and_drafted_cases_for_a_region(cli_env: Path) -> None:
     assert cases and all(c.region == "scotland" for c in cases)
     text = " ".join((cli_env / "corpus" / "scotland" / "scotland-brief.md").read_text().split())
     assert all(e.rstrip(".") in text.replace("**", "") for c in cases for e in c.evidence)
+
+
+def test_a_conversation_on_stdin_answers_follow_ups_as_rewritten(cli_env: Path) -> None:
+    """`ask --json --conversation -`: each line a turn; a follow-up carries `asked`, the
+    question as answered; one that stands alone is not rewritten."""
+    assert runner.invoke(app, ["ingest"]).exit_code == 0
+    result = runner.invoke(app, ["ask", "--json", "--conversation", "-"],
+                           input="Who founded Skyscanner?\nWhen was it sold?\nWho founded Sage?\n")
+    assert result.exit_code == 0, result.output
+    turns = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [t["asked"] for t in turns] == ["Who founded Skyscanner?", "When was Skyscanner sold?",
+                                          "Who founded Sage?"]
+    assert turns[1]["question"] == "When was it sold?" and "2016" in turns[1]["answer"]
+
+
+def test_a_comparison_answers_each_side_on_its_own(cli_env: Path) -> None:
+    """Each side's cell quotes its own region's documents; --json carries the sides."""
+    assert runner.invoke(app, ["ingest"]).exit_code == 0
+    result = runner.invoke(app, ["ask", "--json",
+                                 "Compare Scotland and the North East on games"])
+    data = json.loads(result.stdout)
+    assert [s["name"] for s in data["sides"]] == ["scotland", "north-east"]
+    by_n = {c["n"]: c for c in data["citations"]}
+    for side in data["sides"]:
+        assert side["citations"] and all(by_n[n]["region"] == side["name"]
+                                         for n in side["citations"])

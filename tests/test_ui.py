@@ -412,3 +412,15 @@ def test_list_items_render_as_an_escaped_table_and_as_csv() -> None:
     rows = items_csv(answer).splitlines()
     assert rows[0].startswith("name,kind,place,region,sector,citations")
     assert rows[1] == "Double Eleven,firm,Middlesbrough,north-east,games,[1],https://example.org/ne"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_follow_up_is_answered_as_its_rewrite(page) -> None:
+    """The chat keeps the conversation: "When was it sold?" after a question about
+    Skyscanner is answered as, and shows, "When was Skyscanner sold?"."""
+    ask(page, "Who founded Skyscanner?")
+    ask(page, "When was it sold?")
+    bot = last_bot(page)
+    assert "Answering: When was Skyscanner sold?" in bot.inner_text()
+    assert "2016" in bot.inner_text()

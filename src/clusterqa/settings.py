@@ -90,6 +90,9 @@ class RetrievalSettings(_Section):
 
 
 class AnsweringSettings(_Section):
+    # "extractive" quotes the passages; "llm" asks the server in [llm] and keeps only the
+    # sentences the passages they cite support (see README, "LLM answers").
+    backend: Literal["extractive", "llm"] = "extractive"
     max_sentences: int = Field(3, ge=1, le=10)
     # How many retrieved passages the answerer reads sentences from.
     passages: int = Field(8, ge=1, le=50)
@@ -105,6 +108,17 @@ class AnsweringSettings(_Section):
     max_missing_share: float = Field(0.5, ge=0, le=1)
     # Passages shown when abstaining.
     nearest_on_abstain: int = Field(3, ge=0, le=10)
+
+
+class LLMSettings(_Section):
+    # Any OpenAI-compatible server: llama.cpp's llama-server, Ollama, vLLM, OpenAI.
+    base_url: str | None = None  # e.g. http://127.0.0.1:8080/v1
+    model: str | None = None
+    api_key: SecretStr | None = None  # else $OPENAI_API_KEY; a local server needs none
+    # The whole answer must arrive within this; past it the extractive answer is given.
+    timeout_s: float = Field(60, gt=0, le=600)
+    max_tokens: int = Field(400, ge=16, le=4096)
+    temperature: float = Field(0.0, ge=0, le=2)
 
 
 class ServerSettings(_Section):
@@ -149,6 +163,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answering: AnsweringSettings = AnsweringSettings()
+    llm: LLMSettings = LLMSettings()
     server: ServerSettings = ServerSettings()
     eval: EvalSettings = EvalSettings()
     bench: BenchSettings = BenchSettings()

@@ -43,6 +43,17 @@ def has_phrase(text: str, phrase: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(phrase)}(?:'s)?(?!\w)", text) is not None
 
 
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
+def normalize_quote(text: str) -> str:
+    """Text as quotes are compared: no [S<n>] marks or Markdown bold, straight quotes and
+    dashes, one space, lower case. A quote stands in a passage when its form is in the
+    passage's."""
+    text = SOURCE_MARKER.sub("", text).replace("**", "").translate(_QUOTES)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
 def clean_sentence(text: str) -> str:
     """A quoted sentence without the brief's [S<n>] source markers, on one line."""
     return re.sub(r"\s+", " ", SOURCE_MARKER.sub("", text)).strip()

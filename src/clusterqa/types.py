@@ -176,6 +176,22 @@ class Item:
 
 
 @dataclass
+class Side:
+    """One side of a comparison: its cell of quotes (each cited), or that the reports don't
+    say."""
+
+    name: str
+    text: str
+    citations: list[int] = field(default_factory=list)
+    abstained: bool = False
+    lead: str | None = None  # the items its answer names, when it is a list
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "answer": self.text, "citations": self.citations,
+                "abstained": self.abstained}
+
+
+@dataclass
 class Answer:
     question: str
     text: str
@@ -188,9 +204,23 @@ class Answer:
     # The answer's first sentence when it is written, not quoted: a list of the items
     # ("Double Eleven (Middlesbrough) [1]."); each item's citations contain its name.
     lead: str | None = None
+    # In a conversation, the question as answered: a follow-up rewritten to stand alone.
+    asked: str | None = None
+    sides: list[Side] = field(default_factory=list)  # a comparison's, side by side
+    # An LLM's sentences the passages did not support (removed from ``text``).
+    unsupported: list[str] = field(default_factory=list)
+    notice: str | None = None  # one line on how the answer was made, when not as asked
 
     def to_json(self) -> dict[str, Any]:
-        return {"question": self.question, "answer": self.text, "abstained": self.abstained,
-                "citations": [c.to_json() for c in self.citations],
-                "items": [i.to_json() for i in self.items],
-                "timings_ms": self.timings_ms}
+        out = {"question": self.question, "answer": self.text, "abstained": self.abstained,
+               "citations": [c.to_json() for c in self.citations],
+               "items": [i.to_json() for i in self.items], "timings_ms": self.timings_ms}
+        if self.asked is not None:
+            out["asked"] = self.asked
+        if self.sides:
+            out["sides"] = [s.to_json() for s in self.sides]
+        if self.unsupported:
+            out["unsupported"] = self.unsupported
+        if self.notice:
+            out["notice"] = self.notice
+        return out

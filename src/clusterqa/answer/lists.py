@@ -144,7 +144,7 @@ def _listed(question: Question, found: list[tuple[Entity, Evidence]], view: Corp
                    f" [{i.citations[0]}]" for i in items])
     lead = (f"{len(items)}: {named}." if question.shape.kind == COUNT else f"{named}.")
     text = " ".join([lead, *(f"{_terminate(s)} [{n}]" for s, n in quotes)])
-    citations = [_citation(view, n, chunk_id, spans.get(chunk_id, []))
+    citations = [citation_for(view, n, chunk_id, spans.get(chunk_id, []))
                  for chunk_id, n in sorted(numbers.items(), key=lambda kv: kv[1])]
     return Answer(question.text, text, False, citations, region,
                   sentences=[(lead, 0), *quotes], items=items, lead=lead)
@@ -181,7 +181,7 @@ def _objects(question: Question, relation: str, view: CorpusView, region: str | 
     if question.shape.kind == COUNT:
         lead = f"{len(items)}: {lead}"
     text = " ".join([lead, *(f"{_terminate(s)} [{n}]" for s, n in quotes)])
-    citations = [_citation(view, n, chunk_id, spans.get(chunk_id, []))
+    citations = [citation_for(view, n, chunk_id, spans.get(chunk_id, []))
                  for chunk_id, n in sorted(numbers.items(), key=lambda kv: kv[1])]
     return Answer(question.text, text, False, citations, region,
                   sentences=[(lead, 0), *quotes], items=list(items.values()), lead=lead)
@@ -209,7 +209,7 @@ def _card(question: Question, entity: Entity, view: CorpusView, region: str | No
     facts = [x for x in (", ".join(entity.places[:2]), ", ".join(entity.sectors[:2])) if x]
     lead = f"{entity.name}" + (f" ({'; '.join(facts)})" if facts else "") + " [1]."
     text = " ".join([lead, *(f"{_terminate(s)} [{n}]" for s, n in quotes)])
-    citations = [_citation(view, n, chunk_id, spans.get(chunk_id, []))
+    citations = [citation_for(view, n, chunk_id, spans.get(chunk_id, []))
                  for chunk_id, n in sorted(numbers.items(), key=lambda kv: kv[1])]
     item = Item(entity.name, (entity.kinds or [entity.category])[0],
                 entity.places[0] if entity.places else None, view.entities.region_of(entity),
@@ -300,7 +300,7 @@ def _names_of_kind(sentence: str, item: str | None, table: EntityTable) -> list[
     return out
 
 
-def _citation(view: CorpusView, n: int, chunk_id: str, spans: list[tuple[int, int]]
+def citation_for(view: CorpusView, n: int, chunk_id: str, spans: list[tuple[int, int]]
               ) -> Citation:
     chunk = view.chunks[chunk_id]
     meta = view.documents[chunk.doc_id].meta

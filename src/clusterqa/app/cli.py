@@ -148,9 +148,12 @@ def ask(
     region: Annotated[str | None, typer.Option(help="Only this region's documents.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question "
                                                          "(JSON Lines).")] = False,
+    conversation: Annotated[bool, typer.Option(
+        "--conversation", help="The questions are turns of one conversation: a follow-up "
+                               "('When was it sold?') is answered as its rewrite.")] = False,
 ) -> None:
     """Answer questions from the ingested reports, citing the passages."""
-    from clusterqa.app.assistant import Assistant
+    from clusterqa.app.assistant import Assistant, Conversation
 
     expanded: list[str] = []
     for q in questions:
@@ -161,10 +164,12 @@ def ask(
         else:
             expanded.append(q)
     assistant = Assistant.from_settings(settings_of(ctx))
+    turns = Conversation() if conversation else None
     failed = 0
     for question in expanded:
         try:
-            answer = assistant.ask(question, region=region)
+            answer = (assistant.ask(question, region=region) if turns is None
+                      else assistant.ask_in(turns, question, region=region))
         except ClusterQAError as exc:
             # One bad question in a batch is reported in its place; the rest are answered.
             if len(expanded) == 1:
@@ -191,7 +196,14 @@ def _print_answer(answer: Answer) -> None:
     from clusterqa.app.render import segments, where
 
     out.print(Text(terminal_safe(f"Q: {answer.question}"), style="bold"))
+    if answer.asked and answer.asked != answer.question:
+        out.print(Text(terminal_safe(f"Answering: {answer.asked}"), style="dim"))
+    if answer.notice:
+        err.print(Text(terminal_safe(f"note: {answer.notice}"), style="yellow"))
     out.print(Text(terminal_safe(answer.text), style="yellow" if answer.abstained else ""))
+    for dropped in answer.unsupported:
+        out.print(Text(terminal_safe(f"not supported by the sources (removed): {dropped}"),
+                       style="dim"))
     heading = "Nearest passages (not an answer):" if answer.abstained else "Sources:"
     out.print(Text(heading, style="dim"))
     for c in answer.citations:

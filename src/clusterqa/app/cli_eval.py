@@ -29,6 +29,8 @@ def eval_command(
         help="Save this run as evals/baseline.json (the gate compares with it).")] = False,
     ingest_first: Annotated[bool, typer.Option(
         "--ingest/--no-ingest", help="Ingest what changed before the run.")] = True,
+    backend: Annotated[str | None, typer.Option(
+        help="Answer with 'extractive' or 'llm' (the server in [llm]) for this run.")] = None,
 ) -> None:
     """Run the eval set: ingest what changed, score every case, compare with the baseline.
     (`clusterqa eval draft FOLDER` drafts cases for a new region.)
@@ -38,11 +40,16 @@ def eval_command(
     """
     if ctx.invoked_subcommand is not None:
         return
+    if backend not in (None, "extractive", "llm"):
+        raise ClusterQAError(f"--backend takes 'extractive' or 'llm', not {backend!r}")
     from clusterqa.evals.cases import load_cases
     from clusterqa.evals.report import LABELS, write_reports
     from clusterqa.evals.runner import run_eval, select
 
     settings = settings_of(ctx)
+    if backend:
+        settings = settings.model_copy(update={"answering": settings.answering.model_copy(
+            update={"backend": backend})})
     if compare not in (None, "naive"):
         raise ClusterQAError(f"--compare takes 'naive', not {compare!r}")
     cases = load_cases(settings.eval.cases)

@@ -162,6 +162,19 @@ def items_html(answer: Answer, turn: int) -> str:
             f'<tbody>{"".join(rows)}</tbody></table>')
 
 
+def sides_html(answer: Answer, turn: int) -> str:
+    """A comparison as a table: the aspect, then each side's cell of quotes, cited."""
+    if not answer.sides:
+        return ""
+    aspect = answer.text.split(":", 1)[0].removeprefix("On ")
+    head = "".join(f"<th>{escape_text(s.name)}</th>" for s in answer.sides)
+    cells = "".join(
+        f"<td>{answer_text_html(answer, turn, s.text) if not s.abstained else escape_text(s.text)}"
+        f"</td>" for s in answer.sides)
+    return (f'<table class="cq-items cq-compare"><thead><tr><th></th>{head}</tr></thead>'
+            f"<tbody><tr><th>{escape_text(aspect)}</th>{cells}</tr></tbody></table>")
+
+
 def items_csv(answer: Answer) -> str:
     """The items as CSV, for a spreadsheet."""
     import csv
@@ -187,10 +200,21 @@ def answer_html(answer: Answer, turn: int, partial: str | None = None) -> str:
         head = (f'<div class="cq-abstain"><strong>Not in the reports.</strong> '
                 f"{escape_text(answer.text)}</div>")
         label = "Nearest passages — not an answer"
+    elif answer.sides:
+        head = sides_html(answer, turn)
+        label = "Sources"
     else:
         head = (items_html(answer, turn) +
                 f'<div class="cq-answer">{answer_text_html(answer, turn)}</div>')
         label = "Sources"
+    if answer.unsupported:
+        dropped = "".join(f"<li>{escape_text(t)}</li>" for t in answer.unsupported)
+        head += (f'<details class="cq-unsupported"><summary>Not supported by the sources '
+                 f"({len(answer.unsupported)}), removed</summary><ul>{dropped}</ul></details>")
+    if answer.notice:
+        head = f'<div class="cq-notice">{escape_text(answer.notice)}</div>{head}'
+    if answer.asked and answer.asked != answer.question:
+        head = f'<div class="cq-asked">Answering: {escape_text(answer.asked)}</div>{head}'
     if not answer.citations:
         return head
     cards = "".join(card_html(c, turn, nearest=answer.abstained) for c in answer.citations)

@@ -24,7 +24,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr
 
-from clusterqa.app.assistant import Assistant
+from clusterqa.app.assistant import Assistant, Conversation
 from clusterqa.app.feedback import Exports, FeedbackLog
 from clusterqa.app.render import answer_html, answer_markdown, escape_text
 from clusterqa.errors import ClusterQAError
@@ -33,8 +33,12 @@ from clusterqa.store import StoreLayout
 from clusterqa.types import Answer
 
 ALL_REGIONS = "All regions"
+MAX_HISTORY = 5  # earlier questions the API replays to answer a follow-up
 CSS = """
 .cq-answer { line-height: 1.55; }
+.cq-asked { font-size: 0.85em; color: #6b7280; margin-bottom: 4px; }
+.cq-notice { font-size: 0.85em; color: #92400e; margin-bottom: 4px; }
+.cq-unsupported { font-size: 0.85em; color: #6b7280; }
 .cq-ref { font-weight: 600; text-decoration: none; }
 .cq-abstain { border-left: 4px solid #d97706; padding: 6px 10px; background: #fffbeb; }
 .cq-label { margin-top: 10px; font-size: 0.85em; text-transform: uppercase; color: #6b7280; }
@@ -119,32 +123,38 @@ class ChatApp:
 
     # --- answering ----------------------------------------------------------------------------
 
-    def respond(self, question: str, history: list[dict], region: str | None):
-        """Stream an answer into the chat: partial text first, then the cards."""
+    def respond(self, question: str, history: list[dict], region: str | None,
+                conversation: Conversation | None = None):
+        """Stream an answer into the chat: partial text first, then the cards. The chat is
+        one conversation: a follow-up is answered as its rewrite, which the answer shows."""
         question = (question or "").strip()
         history = list(history or [])
+        conversation = conversation if isinstance(conversation, Conversation) else \
+            Conversation()
+        if not history:
+            conversation.turns.clear()  # a cleared chat starts a new conversation
         if not question:
-            yield "", history, gr.skip(), gr.skip(), gr.skip()
+            yield "", history, gr.skip(), gr.skip(), gr.skip(), conversation
             return
         region = None if region in (None, "", ALL_REGIONS) else region
         turn = sum(1 for m in history if m.get("role") == "user") + 1
         # The question is shown as typed: no Markdown or HTML of the user's comes alive.
         history.append({"role": "user", "content": escape_text(question)})
         history.append({"role": "assistant", "content": "…"})
-        yield "", history, gr.skip(), gr.skip(), gr.skip()
+        yield "", history, gr.skip(), gr.skip(), gr.skip(), conversation
         try:
             text = ""
-            for delta in self.assistant.stream_ask(question, region):
+            for delta in self.assistant.stream_ask(question, region, conversation):
                 if delta.answer is None:
                     text += delta.text
                     history[-1] = {"role": "assistant",
                                    "content": answer_html(_Pending(text), turn, text)}
-                    yield gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
+                    yield gr.skip(), history, gr.skip(), gr.skip(), gr.skip(), conversation
                 else:
                     answer = delta.answer
         except ClusterQAError as exc:
             history[-1] = {"role": "assistant", "content": html.escape(f"Error: {exc}")}
-            yield gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), history, gr.skip(), gr.skip(), gr.skip(), conversation
             return
         content = answer_html(answer, turn)
         history[-1] = {"role": "assistant", "content": content}
@@ -155,12 +165,21 @@ class ChatApp:
                            visible=True) if answer.items else
                  gr.update(value=None, interactive=False, visible=False))
         yield (gr.skip(), history, answer_markdown(answer),
-               gr.update(value=str(self.exports.write(answer)), interactive=True), items)
+               gr.update(value=str(self.exports.write(answer)), interactive=True), items,
+               conversation)
 
-    def api_ask(self, question: str, region: str | None = None) -> dict[str, Any]:
-        """The JSON of `clusterqa ask --json`, for scripts using the running app."""
+    def api_ask(self, question: str, region: str | None = None,
+                history: list[str] | None = None) -> dict[str, Any]:
+        """The JSON of `clusterqa ask --json`, for scripts using the running app. ``history``
+        (earlier questions, oldest first) makes ``question`` a turn of that conversation, as
+        `clusterqa ask --json --conversation -` does; the answer then carries ``asked``."""
         try:
-            return self.assistant.ask(question, region or None).to_json()
+            if not history:
+                return self.assistant.ask(question, region or None).to_json()
+            conversation = Conversation()
+            for earlier in history[-MAX_HISTORY:]:
+                self.assistant.ask_in(conversation, str(earlier), region or None)
+            return self.assistant.ask_in(conversation, question, region or None).to_json()
         except ClusterQAError as exc:
             raise gr.Error(str(exc)) from exc
 
@@ -244,9 +263,10 @@ def build(assistant: Assistant, settings: Settings) -> gr.Blocks:
         with gr.Accordion("Last answer as Markdown", open=False):
             markdown = gr.Code(language="markdown", elem_id="markdown", interactive=False)
 
-        outputs = [question, chat, markdown, download, items]
+        conversation = gr.State(None)
+        outputs = [question, chat, markdown, download, items, conversation]
         for trigger in (question.submit, send.click):
-            trigger(app.respond, [question, chat, region], outputs,
+            trigger(app.respond, [question, chat, region, conversation], outputs,
                     api_visibility="private").then(app.status_markdown, None, status,
                                                    api_visibility="private")
         clear.click(lambda: ("", gr.update(value=None, interactive=False),

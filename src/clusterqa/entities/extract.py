@@ -20,7 +20,7 @@ from clusterqa.text import SOURCE_MARKER, sentence_spans
 from clusterqa.types import Document, Fact
 
 # Stored with the facts: a change of rules re-extracts every document (nothing re-embedded).
-EXTRACTOR_VERSION = "5"
+EXTRACTOR_VERSION = "6"
 
 MONEY = re.compile(r"[£$€]\s?\d[\d,.]*\s?(?:bn|billion|m|million|k|thousand)?\b|"
                    r"\d[\d,.]*\s?(?:bn|billion|m|million) (?:pounds|dollars|euros)\b")
@@ -325,7 +325,7 @@ def _relations(sentence: str, subject: str, mentions: list[Mention], fact,
         for sector in sectors_in(predicate.group("rest")):
             fact(subject, "sector", sector)
     focus = re.search(r"\b(?:focused on|focusing on|specialising in|specializing in|makes|"
-                      r"known for|best known for|"
+                      r"known for|best known for|publishing|publishes|publisher of|"
                       r"making|develops|developing|builds|building|designs|designing)\b",
                       sentence)
     if focus:

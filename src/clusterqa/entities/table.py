@@ -106,14 +106,21 @@ class EntityTable:
         return self.entities.get(name_key(name))
 
     def region_of(self, entity: Entity) -> str | None:
-        """The region its places lie in, else the region of the documents describing it."""
+        """The region its first place lies in, else that of the documents describing it."""
+        regions = self.regions_of(entity)
+        return regions[0] if regions else None
+
+    def regions_of(self, entity: Entity) -> list[str]:
+        """Every region it has a place in (Sumo Digital: Sheffield and Leamington), in the
+        order of its places; else the regions of the documents describing it."""
+        out: list[str] = []
         for place in entity.places:
             for region in sorted(self._all_regions()):
-                inside = places_within().get(normalize_phrase(region), frozenset())
-                if normalize_phrase(place) in inside | {normalize_phrase(region)}:
-                    return region
-        found = self._regions.get(entity.key)
-        return sorted(found)[0] if found else None
+                inside = _within_region(region)
+                if normalize_phrase(place) in inside | {normalize_phrase(region)} and \
+                        region not in out:
+                    out.append(region)
+        return out or sorted(self._regions.get(entity.key, ()))
 
     def _all_regions(self) -> set[str]:
         return {r for rs in self._regions.values() for r in rs}
@@ -150,10 +157,23 @@ class EntityTable:
                 continue
             if kinds and not _kind_fits(entity, kinds):
                 continue
-            if region and self.region_of(entity) != region:
+            if region and region not in self.regions_of(entity):
                 continue
             out.append(entity)
         return out
+
+
+def _region_words(name: str) -> str:
+    return " ".join(w for w in normalize_phrase(name).replace("&", " ").split()
+                    if w not in ("and", "the"))
+
+
+def _within_region(region: str) -> frozenset[str]:
+    """The places inside a region folder's name: "yorkshire-humber" is the gazetteer's
+    "yorkshire & humber" (and "yorkshire and the humber")."""
+    key = _region_words(region)
+    return frozenset().union(*(inner for place, inner in places_within().items()
+                               if _region_words(place) == key))
 
 
 def _kind_fits(entity: Entity, kinds: Sequence[str]) -> bool:

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from clusterqa.errors import ConfigError
 
-Category = Literal["lookup", "list", "place", "numbers", "multi", "unanswerable"]
+Category = Literal["lookup", "list", "place", "numbers", "multi", "follow-up", "comparison",
+                   "unanswerable"]
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 
 
@@ -32,6 +33,10 @@ class EvalCase(BaseModel):
     must_not_state: list[str] = []
     # For a list question, every entity that answers it, each a list of accepted names.
     items: list[list[str]] = []
+    # Earlier turns of the conversation this question follows, oldest first.
+    history: list[str] = []
+    # For a follow-up, the question it should be rewritten to (the gate checks it).
+    asked: str | None = None
     # Ask with the region filter set to ``region`` (default: ask across the whole corpus).
     filter_region: bool = False
     notes: str | None = None

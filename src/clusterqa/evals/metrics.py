@@ -11,14 +11,9 @@ import math
 import re
 from collections.abc import Sequence
 
-_MARKER = re.compile(r"\s*\[S\d+(?:,\s*S?\d+)*\]")
+from clusterqa.text import normalize_quote as normalize
+
 _CITE = re.compile(r"\[(\d+)\]")
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
-
-
-def normalize(text: str) -> str:
-    text = _MARKER.sub("", text).replace("**", "").translate(_QUOTES)
-    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 def evidence_in(passage: str, evidence: Sequence[str]) -> set[int]:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from clusterqa.app.assistant import Assistant
+from clusterqa.app.assistant import Assistant, Conversation
 from clusterqa.evals.baseline import Comparison, baseline_payload, compare, load_baseline
 from clusterqa.evals.cases import EvalCase
 from clusterqa.evals.scoring import (
@@ -62,9 +62,19 @@ def run_cases(assistant: Assistant, cases: Sequence[EvalCase], depth: int = 10,
     all_texts = [c.text for c in assistant.view().chunks.values()]
     results = []
     for case in cases:
+        region = case.region if case.filter_region else None
+        conversation = Conversation()
+        for earlier in case.history:
+            assistant.ask_in(conversation, earlier, region)
         started = time.perf_counter()
-        answer, retrieval = assistant.ask_with_retrieval(
-            case.question, case.region if case.filter_region else None, depth=depth)
+        if case.history or case.category == "comparison":
+            # Asked as the user would (a turn of its conversation, or a comparison), then
+            # retrieval is scored on the question as answered.
+            answer = assistant.ask_in(conversation, case.question, region)
+            retrieval = assistant.retriever.retrieve(answer.asked or case.question, region,
+                                                     k=depth)
+        else:
+            answer, retrieval = assistant.ask_with_retrieval(case.question, region, depth=depth)
         ms = (time.perf_counter() - started) * 1000
         passages = [retrieval.view.chunks[h.chunk_id].text for h in retrieval.hits]
         n_relevant = count_relevant(all_texts, case.evidence) if case.answerable else 0

@@ -81,11 +81,19 @@ def score_case(case: EvalCase, answer: Answer, passages: Sequence[str], n_releva
         # A written lead (the items, each cited) is checked item by item in item_metrics;
         # every quoted sentence must stand in the passage it cites.
         quoted = text.removeprefix(answer.lead).strip() if answer.lead else text
+        if answer.sides:  # a comparison: each side's cell of quotes (after its lead)
+            quoted = " ".join(side.text.removeprefix(side.lead or "").strip()
+                              for side in answer.sides if not side.abstained)
         scores["citation_precision"] = m.citation_precision(quoted, shown)
         if scores["citation_validity"] < 1:
             reasons.append("cites a passage that is not shown")
         if scores["citation_precision"] < 1:
             reasons.append("a cited sentence is not in its passage")
+    if case.asked is not None:
+        scores["rewrite_correct"] = float(m.normalize(answer.asked or case.question) ==
+                                          m.normalize(case.asked))
+        if not scores["rewrite_correct"]:
+            reasons.append(f"asked {answer.asked!r}, not {case.asked!r}")
     return CaseResult(case.id, case.question, case.region, case.category, case.answerable, text,
                       answer.abstained, not reasons, reasons, scores, ms,
                       [c.to_json() for c in answer.citations])
