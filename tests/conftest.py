@@ -102,3 +102,58 @@ def real_assistant(real_store, real_embedder):
     assistant = Assistant.from_settings(real_store, embedder=real_embedder)
     yield assistant
     assistant.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real Chroma server (`chroma run` from the chromadb package) on a free loopback port,
+    for the whole session; its URL."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path_factory.mktemp("chroma")),
+                             "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError("chroma run exited before it opened its port")
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("chroma run did not open its port within 30 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store_settings(request: pytest.FixtureRequest, fake_settings: Settings) -> Settings:
+    """The shipped corpus and the fake embedder over each kind of vector store: the embedded
+    Chroma in the data dir, and a real Chroma server (a collection of the test's own)."""
+    if request.param == "embedded":
+        return fake_settings
+    import uuid
+
+    url = request.getfixturevalue("chroma_server")
+    return fake_settings.model_copy(update={"chroma_url": url,
+                                            "collection": f"t{uuid.uuid4().hex[:12]}"})

@@ -14,9 +14,10 @@ from clusterqa.ingest import Ingestor
 
 
 @pytest.fixture
-def assistant(fake_settings):
-    Ingestor(fake_settings).ingest()
-    a = Assistant.from_settings(fake_settings)
+def assistant(store_settings):
+    """Over the embedded store and over a Chroma server."""
+    Ingestor(store_settings).ingest()
+    a = Assistant.from_settings(store_settings)
     yield a
     a.close()
 

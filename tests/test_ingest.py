@@ -48,67 +48,67 @@ def assert_consistent(settings: Settings) -> dict:
     return s
 
 
-def test_ingesting_twice_changes_nothing(fake_settings, corpus_copy: Path) -> None:
+def test_ingesting_twice_changes_nothing(store_settings, corpus_copy: Path) -> None:
     """Same chunk count and ids; the second run embeds nothing and says so."""
     shipped = corpus_doc_ids(corpus_copy)
-    first = Ingestor(fake_settings).ingest()
-    before = assert_consistent(fake_settings)
+    first = Ingestor(store_settings).ingest()
+    before = assert_consistent(store_settings)
     assert first.ok and set(first.added) == shipped and first.chunks_embedded > 0
-    again = Ingestor(fake_settings).ingest()
-    after = assert_consistent(fake_settings)
+    again = Ingestor(store_settings).ingest()
+    after = assert_consistent(store_settings)
     assert again.chunks_embedded == 0 and not again.changed
     assert set(again.unchanged) == shipped
     assert after["manifest"] == before["manifest"]
     assert after["version"] == before["version"]
 
 
-def test_a_changed_document_leaves_no_stale_chunk(fake_settings, corpus_copy: Path) -> None:
+def test_a_changed_document_leaves_no_stale_chunk(store_settings, corpus_copy: Path) -> None:
     """Only the changed chunks are embedded; the old ones are gone from Chroma and BM25."""
-    Ingestor(fake_settings).ingest()
-    before = state(fake_settings)
+    Ingestor(store_settings).ingest()
+    before = state(store_settings)
     path = corpus_copy / "scotland" / "scotland-brief.md"
     path.write_text(path.read_text().replace("in 2003 by Gareth Williams",
                                              "in 2003 by Gareth Williams (EDITED)"))
-    report = Ingestor(fake_settings).ingest()
-    after = assert_consistent(fake_settings)
+    report = Ingestor(store_settings).ingest()
+    after = assert_consistent(store_settings)
     assert report.updated == ["scotland/scotland-brief.md"]
     assert 0 < report.chunks_embedded <= 3 and report.chunks_reused > 0
     gone = before["manifest"] - after["manifest"]
     assert gone and not (gone & after["chroma"]) and not (gone & after["bm25"])
-    with manifest_of(fake_settings) as manifest:
+    with manifest_of(store_settings) as manifest:
         texts = [c.text for c in manifest.chunks()]
     assert any("(EDITED)" in t for t in texts)
 
 
-def test_front_matter_change_updates_metadata_without_embedding(fake_settings,
+def test_front_matter_change_updates_metadata_without_embedding(store_settings,
                                                                 corpus_copy: Path) -> None:
-    Ingestor(fake_settings).ingest()
+    Ingestor(store_settings).ingest()
     path = corpus_copy / "scotland" / "scotland-brief.md"
     path.write_text(path.read_text().replace("region: scotland", "region: alba", 1))
-    report = Ingestor(fake_settings).ingest()
+    report = Ingestor(store_settings).ingest()
     assert report.metadata_only == ["scotland/scotland-brief.md"]
     assert report.chunks_embedded == 0
-    s = assert_consistent(fake_settings)
+    s = assert_consistent(store_settings)
     doc = next(d for d in s["docs"] if d.doc_id == "scotland/scotland-brief.md")
     assert doc.region == "alba"
     from clusterqa.app.assistant import Assistant
 
-    assistant = Assistant.from_settings(fake_settings)
+    assistant = Assistant.from_settings(store_settings)
     hits = assistant.retriever.retrieve("Skyscanner", region="alba").hits
     assert hits and all(assistant.view().chunks[h.chunk_id].doc_id == doc.doc_id for h in hits)
 
 
-def test_prune_and_remove(fake_settings, corpus_copy: Path) -> None:
+def test_prune_and_remove(store_settings, corpus_copy: Path) -> None:
     """--prune drops documents whose files are gone; remove drops one everywhere."""
-    Ingestor(fake_settings).ingest()
+    Ingestor(store_settings).ingest()
     (corpus_copy / "scotland" / "scotland-brief.md").unlink()
-    kept = Ingestor(fake_settings).ingest()
+    kept = Ingestor(store_settings).ingest()
     assert not kept.removed  # without --prune nothing is removed
-    pruned = Ingestor(fake_settings).ingest(prune=True)
+    pruned = Ingestor(store_settings).ingest(prune=True)
     assert pruned.removed == ["scotland/scotland-brief.md"]
-    assert Ingestor(fake_settings).remove("northern-ireland/northern-ireland-brief.md")
-    assert not Ingestor(fake_settings).remove("no/such.md")
-    s = assert_consistent(fake_settings)
+    assert Ingestor(store_settings).remove("northern-ireland/northern-ireland-brief.md")
+    assert not Ingestor(store_settings).remove("no/such.md")
+    s = assert_consistent(store_settings)
     assert {d.doc_id for d in s["docs"]} == corpus_doc_ids(corpus_copy) - {
         "northern-ireland/northern-ireland-brief.md"}
 
@@ -177,15 +177,15 @@ def test_rebuild_reembeds_everything_with_the_new_recipe(fake_settings, tmp_path
     assert Ingestor(plain).ingest().chunks_embedded == 0
 
 
-def test_rebuild_with_the_same_recipe_replaces_vectors_in_place(fake_settings,
+def test_rebuild_with_the_same_recipe_replaces_vectors_in_place(store_settings,
                                                                 corpus_copy: Path) -> None:
     """A new model with the same recipe keeps every chunk id and re-embeds each one."""
-    Ingestor(fake_settings).ingest()
-    before = state(fake_settings)["manifest"]
-    report = Ingestor(fake_settings).ingest(rebuild=True)
+    Ingestor(store_settings).ingest()
+    before = state(store_settings)["manifest"]
+    report = Ingestor(store_settings).ingest(rebuild=True)
     assert report.chunks_embedded == len(before)
     assert report.rebuilt == len(corpus_doc_ids(corpus_copy))
-    assert assert_consistent(fake_settings)["manifest"] == before
+    assert assert_consistent(store_settings)["manifest"] == before
 
 
 REBUILD_SCRIPT = """
@@ -221,18 +221,18 @@ def test_readers_keep_answering_during_a_rebuild(tmp_path: Path, corpus_copy: Pa
     assert reader.ask("Who acquired Kontainers?").citations
 
 
-def test_recovery_removes_orphans_and_restores_missing_vectors(fake_settings) -> None:
+def test_recovery_removes_orphans_and_restores_missing_vectors(store_settings) -> None:
     """What an interrupted run can leave behind is repaired by the next run."""
     import numpy as np
 
-    Ingestor(fake_settings).ingest()
-    store = VectorStore(fake_settings)
+    Ingestor(store_settings).ingest()
+    store = VectorStore(store_settings)
     store.upsert(["orphan-id"], np.ones((1, 64), dtype=np.float32), [{"region": "x"}], ["x"])
-    victim = sorted(state(fake_settings)["manifest"])[0]
+    victim = sorted(state(store_settings)["manifest"])[0]
     store.delete([victim])
-    report = Ingestor(fake_settings).ingest()
+    report = Ingestor(store_settings).ingest()
     assert report.recovered_orphans == 1 and report.recovered_missing == 1
-    assert_consistent(fake_settings)
+    assert_consistent(store_settings)
 
 
 # --- killed at any point -----------------------------------------------------------------

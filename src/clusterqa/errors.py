@@ -32,3 +32,7 @@ class StoreMismatchError(ClusterQAError):
 
 class StoreDamagedError(ClusterQAError):
     """A file of the store is damaged or missing; the message says which and how to repair."""
+
+
+class StoreUnavailableError(ClusterQAError):
+    """The Chroma server cannot be reached (down, restarting, or refusing the token)."""

@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     sources_file: Path = Path("ingest/sources.yaml")
     # A Chroma server ("http://host:8000"); unset means an embedded store in data_dir.
     chroma_url: str | None = None
+    # Sent as "Authorization: Bearer <token>" to the Chroma server (Chroma 1.x's own server
+    # does not check tokens: put it behind a proxy that does; README, "Beyond one machine").
+    chroma_token: SecretStr | None = None
     collection: str = "clusterqa"
 
     embedding: EmbeddingSettings = EmbeddingSettings()

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from clusterqa.errors import ConfigError, StoreDamagedError
+from clusterqa.errors import ConfigError, StoreDamagedError, StoreUnavailableError
 from clusterqa.settings import Settings
 from clusterqa.store.layout import StoreLayout
 from clusterqa.types import DocumentMeta
@@ -23,17 +23,25 @@ _BATCH = 2000  # Chroma caps the records per call; stay well below it
 
 
 def _reports_damage(method: Callable) -> Callable:
-    """An embedded Chroma whose files are damaged is a clear error naming the vector store
-    and its repair, not an 'unexpected InternalError'."""
+    """An embedded Chroma whose files are damaged, or a Chroma server that cannot be reached,
+    is one clear line saying which and what to do, not an 'unexpected InternalError'."""
 
     @functools.wraps(method)
     def guarded(self: VectorStore, *args, **kwargs):
+        import httpx
         from chromadb.errors import ChromaError
 
         try:
             return method(self, *args, **kwargs)
-        except ChromaError as exc:
+        except (ChromaError, ValueError, httpx.HTTPError, ConnectionError) as exc:
             if self._settings.chroma_url:
+                # Down, restarting or refusing us: the commit protocol leaves nothing
+                # half-written (the manifest commits only after the vectors are stored).
+                raise StoreUnavailableError(
+                    f"cannot use the Chroma server at {self._settings.chroma_url} "
+                    f"({type(exc).__name__}: {str(exc)[:160]}); check it is running, then "
+                    "run the command again") from exc
+            if not isinstance(exc, ChromaError):
                 raise
             raise StoreDamagedError(
                 f"the vector store {self._path} cannot be read ({exc}); run `clusterqa ingest "
@@ -71,9 +79,11 @@ class VectorStore:
             parsed = urlparse(url)
             if parsed.scheme not in ("http", "https") or not parsed.hostname:
                 raise ConfigError(f"chroma_url must look like http://host:port, got {url!r}")
+            token = self._settings.chroma_token
             self._client = chromadb.HttpClient(
                 host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 80),
                 ssl=parsed.scheme == "https", settings=chroma_settings,
+                headers={"Authorization": f"Bearer {token.get_secret_value()}"} if token else None,
             )
         else:
             self._path.mkdir(parents=True, exist_ok=True)
