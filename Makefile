@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/clusterqa bench clapnq
 	$(BIN)/clusterqa bench speed
 	$(BIN)/clusterqa bench ingest
+	$(BIN)/clusterqa bench financebench
 
 # A few hundred documents each: the smoke test CI runs (results stay in .clusterqa/).
 bench-quick: install
@@ -54,6 +55,7 @@ bench-quick: install
 	$(BIN)/clusterqa bench clapnq --quick --out .clusterqa/bench-results
 	$(BIN)/clusterqa bench speed --quick --out .clusterqa/bench-results
 	$(BIN)/clusterqa bench ingest --quick --out .clusterqa/bench-results
+	$(BIN)/clusterqa bench financebench --quick --out .clusterqa/bench-results
 
 screenshots: install
 	$(BIN)/python scripts/screenshots.py

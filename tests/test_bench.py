@@ -160,3 +160,38 @@ def test_clapnq_bench_end_to_end(bench_env: Path, tmp_path: Path) -> None:
     assert rows["abstains on unanswerable"]["ours"] >= 0.5
     assert rows["abstains on answerable"]["ours"] == 0.0
     assert rows["answer recall of gold words"]["ours"] > 0.5
+
+
+@pytest.mark.slow
+def test_financebench_bench_end_to_end(tmp_path: Path) -> None:
+    """Two small filings of two companies, questions naming each: routing finds the filing,
+    the page with the figure is hit, the figure is in the answer, beside the plain recipe."""
+    from tests import docgen
+
+    data = tmp_path / "data"
+    pdfs = data / "financebench" / "pdfs"
+    pdfs.mkdir(parents=True)
+    for stem, company, revenue, staff in (("ACME_2022_10K", "Acme Widgets, Inc.", "4,210", 310),
+                                          ("ZORB_2022_10K", "Zorbcorp Holdings plc", "9,870", 80)):
+        docgen.pdf_lines(pdfs / f"{stem}.pdf", [
+            ["FORM 10-K", "For the fiscal year ended December 31, 2022", company,
+             "(Exact name of registrant as specified in its charter)"],
+            ["Item 1. Business", f"{company} makes widgets and employs {staff} people."],
+            ["Consolidated Statement of Income", f"Net revenue $ {revenue} $ 3,001",
+             "Cost of sales 1,200 1,100"]])
+    (data / "financebench" / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in [
+        {"doc": "ACME_2022_10K", "question": "What was Acme's FY2022 net revenue?",
+         "answer": "$4,210", "pages": [3]},
+        {"doc": "ZORB_2022_10K", "question": "How many people does Zorbcorp employ?",
+         "answer": "80 people", "pages": [2]}]))
+    (tmp_path / "clusterqa.toml").write_text(f'data_dir = "{tmp_path / "qa"}"\n')
+    result = runner.invoke(app, ["bench", "financebench", "--data", str(data),
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "out" / "financebench.json").read_text())
+    rows = {r["metric"]: r for r in saved["rows"]}
+    assert rows["right filing among the citations"]["ours"] == 1.0
+    assert rows["gold page hit@5"]["ours"] == 1.0 and rows["gold page hit@5"]["naive"] > 0
+    assert rows["answered with the gold figure or fact"]["ours"] > 0
+    assert rows["answered citing outside the filing"]["ours"] == 0
+    assert rows["ingest pages/s"]["ratio"] > 0

@@ -284,9 +284,9 @@ class Ingestor:
         self.progress.start(len(records))
         pending: list[Pending] = []
         for record in records:
-            chunks = with_ids(record.doc_id, ((c.page, c.start, c.end, c.text)
-                                              for c in writer.manifest.chunks(record.doc_id)),
-                              self._context(record.meta))
+            stored = writer.manifest.chunks(record.doc_id)
+            chunks = with_ids(record.doc_id, ((c.page, c.start, c.end, c.text) for c in stored),
+                              self._context(record.meta), {c.page: c.section for c in stored})
             facts = [f for _, f in writer.manifest.facts(record.doc_id)]
             pending.append(Pending(record, chunks, record, facts))
             if sum(len(p.chunks) for p in pending) >= self._group:

@@ -17,6 +17,9 @@ from typing import Any
 class Page:
     number: int | None  # 1-based PDF page; None for formats without pages
     text: str
+    # The statement or section the page presents ("Consolidated Statements of Cash Flows"),
+    # when its top says so; retrieval prefers it for a question that needs that statement.
+    section: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,10 +34,18 @@ class DocumentMeta:
     date: str | None = None
     sources: tuple[str, ...] = ()  # a brief's own [S<n>] links, in order
     examples: tuple[str, ...] = ()  # example questions for the chat
+    # What a question may name the document by (a filing's company, its tickers), and the
+    # kind and period of a filing ("10-K", 2022, quarter 1): document routing reads them.
+    aliases: tuple[str, ...] = ()
+    tickers: tuple[str, ...] = ()
+    form: str | None = None
+    year: int | None = None
+    quarter: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["sources"], data["examples"] = list(self.sources), list(self.examples)
+        for name in ("sources", "examples", "aliases", "tickers"):
+            data[name] = list(data[name])
         return data
 
     @classmethod
@@ -44,7 +55,7 @@ class DocumentMeta:
         values = {k: v for k, v in data.items() if k in known}
         values.setdefault("title", "")
         values.setdefault("kind", "note")
-        for name in ("sources", "examples"):
+        for name in ("sources", "examples", "aliases", "tickers"):
             values[name] = tuple(values.get(name) or ())
         return cls(**values)
 
@@ -113,6 +124,7 @@ class Chunk:
     start: int  # character offsets of ``text`` in the page's text
     end: int
     text: str
+    section: str | None = None  # its page's (see Page.section)
 
 
 @dataclass(frozen=True)

@@ -102,12 +102,14 @@ def eval_command(
 # --- bench ----------------------------------------------------------------------------------
 
 # Name on the command line -> module in clusterqa.bench.
-BENCHMARKS = {"scifact": "scifact", "clapnq": "clapnq", "speed": "speed", "ingest": "ingest_pdfs"}
+BENCHMARKS = {"scifact": "scifact", "clapnq": "clapnq", "speed": "speed", "ingest": "ingest_pdfs",
+              "financebench": "financebench"}
 
 
 def bench_command(
     ctx: typer.Context,
-    which: Annotated[str, typer.Argument(help="scifact | clapnq | speed | ingest")],
+    which: Annotated[str, typer.Argument(
+        help="scifact | clapnq | speed | ingest | financebench")],
     data: Annotated[Path | None, typer.Option(
         help="Folder holding scifact/ and clapnq/ (default: bench.data_dir).")] = None,
     quick: Annotated[bool, typer.Option(help="A few hundred documents: a smoke test.")] = False,

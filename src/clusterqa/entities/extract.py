@@ -156,7 +156,9 @@ def _subject(sentence: str, mentions: list[Mention], topic: str | None
 def _describe(sentence: str, m: Mention, fact) -> None:
     """Kind, place and sector from the words around an organisation's name."""
     kinds = kind_pattern()
-    before = sentence[:m.start]
+    # The words just before the name: a long window would make these searches quadratic
+    # on a page of figures, and a description is a few words.
+    before = sentence[max(0, m.start - 80):m.start]
     pre = re.search(rf"(?:^|[\s(,])(?P<desc>(?:[\w'’-]+ ){{0,3}}?)(?P<kind>{kinds}) $",
                     before, re.I)
     if pre and not re.search(r"\b(?:by|and|of|from|with)\s*$", before[:pre.start("desc") + 1]):
@@ -355,15 +357,20 @@ _LIST_CUE = re.compile(r"\b(?:include|includes|included|including|such as|like|h
 def _enumeration(sentence: str, mentions: list[Mention], fact) -> None:
     """"Other Warwickshire studios include A, B and C": each listed name gets the kind, place
     and sector the words before the list give."""
-    kinds = kind_pattern()
-    head = re.search(rf"(?P<desc>(?:[\w'’-]+ ){{0,3}}?)(?P<kind>{kinds})\s+"
-                     r"(?:include|including|such as|like|are|were)\b", sentence, re.I)
-    if not head:
+    for cue in _ENUMERATION_CUE.finditer(sentence):
+        # The kind noun just before the cue (a short window keeps this linear).
+        start = max(0, cue.start() - 80)
+        head = re.search(rf"(?P<desc>(?:[\w'’-]+ ){{0,3}}?)(?P<kind>{kind_pattern()})$",
+                         sentence[start:cue.start()], re.I)
+        if not head:
+            continue
+        stop = _CLAUSE_END.search(sentence, cue.end())
+        end = stop.start() if stop else len(sentence)
+        for m in mentions:
+            if cue.end() <= m.start < end and m.category == ORG:
+                _descriptor(m.text, head.group("desc"), head.group("kind"),
+                            sentence[:start + head.start()], fact)
         return
-    stop = _CLAUSE_END.search(sentence, head.end())
-    listed = [m for m in mentions if head.end() <= m.start < (stop.start() if stop
-                                                            else len(sentence))
-              and m.category == ORG]
-    for m in listed:
-        _descriptor(m.text, head.group("desc"), head.group("kind"), sentence[:head.start()],
-                    fact)
+
+
+_ENUMERATION_CUE = re.compile(r"\s+(?:include|including|such as|like|are|were)\b", re.I)

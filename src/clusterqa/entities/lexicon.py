@@ -31,8 +31,20 @@ def kind_pattern() -> str:
     return "|".join(sorted((re.escape(w) for w in kind_words()), key=len, reverse=True))
 
 
+@lru_cache(maxsize=1)
+def _sector_pattern() -> re.Pattern:
+    words = sorted(sector_words(), key=len, reverse=True)  # longest first: "mobile games"
+    return re.compile(rf"(?<!\w)({'|'.join(re.escape(w) for w in words)})(?![\w-])")
+
+
 def sectors_in(text: str) -> set[str]:
-    """The sectors the words of ``text`` name ("online bingo" -> gambling)."""
-    low = f" {text.lower()} "
-    return {sector for word, sector in sector_words().items()
-            if re.search(rf"(?<!\w){re.escape(word)}(?![\w-])", low)}
+    """The sectors the words of ``text`` name ("online bingo" -> gambling). One pass of one
+    pattern: this runs for every name of every page at ingest."""
+    words = sector_words()
+    low = text.lower()
+    found: set[str] = set()
+    position = 0
+    while (match := _sector_pattern().search(low, position)) is not None:
+        found.add(words[match.group(1)])
+        position = match.start() + 1  # overlapping words ("chip design", "design") count
+    return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from llama_index.core.node_parser import SentenceSplitter
 
@@ -25,17 +25,19 @@ def chunk_id(doc_id: str, page: int | None, text: str, occurrence: int = 0,
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def with_ids(doc_id: str, spans: Iterable[tuple[int | None, int, int, str]], context: str = ""
-             ) -> list[Chunk]:
+def with_ids(doc_id: str, spans: Iterable[tuple[int | None, int, int, str]], context: str = "",
+             sections: Mapping[int | None, str | None] | None = None) -> list[Chunk]:
     """Chunks, in order, from (page, start, end, text): the same text twice on one page gets
-    its occurrence number, so ids stay distinct and stable."""
+    its occurrence number, so ids stay distinct and stable. ``sections`` gives each page's
+    section (kept with the chunk, not part of its id)."""
     chunks: list[Chunk] = []
     seen: dict[tuple[int | None, str], int] = {}
     for page, start, end, text in spans:
         occurrence = seen.get((page, text), 0)
         seen[(page, text)] = occurrence + 1
         chunks.append(Chunk(chunk_id(doc_id, page, text, occurrence, context), doc_id,
-                            len(chunks), page, start, end, text))
+                            len(chunks), page, start, end, text,
+                            (sections or {}).get(page)))
     return chunks
 
 
@@ -62,7 +64,8 @@ class Chunker:
                                  f"{MAX_LINE_CHARS:,} without a line break)")
         spans = ((page.number, start, end, text) for page in document.pages
                  for start, end, text in self._locate(page.text))
-        return with_ids(document.doc_id, spans, context)
+        return with_ids(document.doc_id, spans, context,
+                        {p.number: p.section for p in document.pages if p.section})
 
     def _locate(self, page_text: str) -> Iterator[tuple[int, int, str]]:
         """Yield (start, end, text) for each split, found in order in the page text."""

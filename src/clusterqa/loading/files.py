@@ -30,7 +30,8 @@ HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
 DEFAULT_KIND = {".md": "note", ".markdown": "note", ".txt": "note", ".html": "article",
                 ".htm": "article", ".pdf": "report", ".docx": "report"}
-METADATA_FIELDS = ("title", "kind", "region", "publisher", "url", "date", "sources", "examples")
+METADATA_FIELDS = ("title", "kind", "region", "publisher", "url", "date", "sources", "examples",
+                   "aliases", "tickers", "form", "year", "quarter")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
@@ -123,9 +124,12 @@ def _build(doc_id: str, source: str, suffix: str, pages: list[Page], meta: dict[
     # Front-matter keys beyond METADATA_FIELDS (e.g. "compiled") are allowed and ignored.
     meta = {k: v for k, v in meta.items() if k in METADATA_FIELDS and v not in (None, "")}
     fields = {key: _text_field(meta.get(key), key, name)
-              for key in ("title", "kind", "region", "publisher", "url", "date")}
-    lists = {key: _list_field(meta.get(key), key, name) for key in ("sources", "examples")}
-    pages = [Page(p.number, drop_caption_lines(p.text, fields["publisher"])) for p in pages]
+              for key in ("title", "kind", "region", "publisher", "url", "date", "form")}
+    lists = {key: _list_field(meta.get(key), key, name)
+             for key in ("sources", "examples", "aliases", "tickers")}
+    numbers = {key: _number_field(meta.get(key), key, name) for key in ("year", "quarter")}
+    pages = [Page(p.number, drop_caption_lines(p.text, fields["publisher"]), p.section)
+             for p in pages]
     pages = [p for p in pages if p.text.strip()]
     if not pages:
         raise LoadError(name, "no text found")
@@ -134,7 +138,8 @@ def _build(doc_id: str, source: str, suffix: str, pages: list[Page], meta: dict[
         kind=fields["kind"] or DEFAULT_KIND.get(suffix, "note"),
         region=fields["region"] or default_region,
         publisher=fields["publisher"], url=fields["url"], date=fields["date"],
-        sources=lists["sources"], examples=lists["examples"],
+        sources=lists["sources"], examples=lists["examples"], aliases=lists["aliases"],
+        tickers=lists["tickers"], form=fields["form"], **numbers,
     ), pages)
 
 
@@ -156,6 +161,15 @@ def _text_field(value: object, key: str, name: str) -> str | None:
         raise LoadError(name, f"front matter '{key}' is {len(value):,} characters long "
                               f"(at most {MAX_FIELD_CHARS:,})")
     return value.strip() or None
+
+
+def _number_field(value: object, key: str, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise LoadError(name, f"front matter '{key}' must be a whole number, not "
+                              f"{type(value).__name__} ({str(value)[:40]!r})")
+    return value
 
 
 def _list_field(value: object, key: str, name: str) -> tuple[str, ...]:
@@ -182,16 +196,34 @@ def _parse(suffix: str, data: bytes, source: str, url: str | None = None,
         body, found = html_to_text(decode_html(data, source, charset), url=url)
         return {}, [Page(None, clean_text(body))], found
     if suffix == ".pdf":
-        from clusterqa.loading.pdf_file import pdf_pages
+        from clusterqa.loading.pdf_file import page_section, pdf_pages
 
         found, pages = pdf_pages(data, source)
-        return {}, [Page(n, clean_text(t)) for n, t in pages], found
+        pages = [Page(n, text, page_section(text)) for n, text in
+                 ((n, clean_text(t)) for n, t in pages)]
+        return {}, pages, {**found, **identify(source, found.get("title"), pages)}
     if suffix == ".docx":
         from clusterqa.loading.docx_file import docx_text
 
         found, body = docx_text(data, source, max_bytes)
         return {}, [Page(None, clean_text(body))], found
     raise LoadError(source, f"unsupported file type '{suffix}'")
+
+
+def identify(source: str, pdf_title: str | None, pages: list[Page]) -> dict[str, Any]:
+    """What a PDF says it is (see identity.py): its names, tickers, form and period; and a
+    title made of them ("PepsiCo, Inc. — 10-K FY2022") when its own is missing or junk
+    ("0001512673-21-000008", "Microsoft Word - F20_10K")."""
+    from clusterqa.loading.identity import _JUNK_TITLE, describe
+
+    info = describe(source, Path(source).stem, pdf_title, [p.text for p in pages[:3]])
+    found: dict[str, Any] = {"aliases": sorted(info.aliases), "tickers": sorted(info.tickers),
+                             "form": info.form, "year": info.year, "quarter": info.quarter}
+    from_text = [n for n in info.names if re.sub(r"[\W_]+", " ", n).strip().lower() !=
+                 re.sub(r"[\W_\d]+", " ", Path(source).stem).strip().lower()]
+    if from_text and (not pdf_title or _JUNK_TITLE.search(pdf_title.strip())):
+        found["title"] = info.label  # a name the document states, not just its file's
+    return found
 
 
 # --- naming ----------------------------------------------------------------------------

@@ -21,8 +21,34 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 _PLACEHOLDER_TITLES = {"untitled", "(anonymous)", "anonymous", "untitled document"}
 
 
+def _pdfium_texts(data: bytes, password: str | None) -> list[str] | None:
+    """Text per page with PDFium (pypdfium2): about 5 ms a page against pypdf's 100 on real
+    filings, and a table row stays on one line ("Net income $ 5,363 $ 4,869") where pypdf
+    breaks it into a line per cell. None when PDFium cannot read the file (pypdf then does)."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data, password=password)
+    except pdfium.PdfiumError:
+        return None
+    try:
+        texts = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_bounded())
+            textpage.close()
+            page.close()
+        return texts
+    except pdfium.PdfiumError:
+        return None
+    finally:
+        pdf.close()
+
+
 def pdf_pages(data: bytes, source: str) -> tuple[dict[str, Any], list[tuple[int, str]]]:
-    """Returns ({title} from the PDF's info, [(1-based page number, text), ...])."""
+    """Returns ({title} from the PDF's info, [(1-based page number, text), ...]). pypdf opens
+    the file (encryption, metadata); PDFium reads the text."""
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -33,7 +59,8 @@ def pdf_pages(data: bytes, source: str) -> tuple[dict[str, Any], list[tuple[int,
                 raise LoadError(source, f"encrypted PDF that cannot be opened ({exc})") from exc
             if not opened:
                 raise LoadError(source, "PDF needs a password to open; skipped")
-        texts = [page.extract_text() or "" for page in reader.pages]
+        texts = _pdfium_texts(data, "" if reader.is_encrypted else None) or \
+            [page.extract_text() or "" for page in reader.pages]
         title = (reader.metadata or {}).get("/Title") if reader.metadata else None
         if title is not None and str(title).strip().lower() in _PLACEHOLDER_TITLES:
             title = None  # written by a tool when nobody set a title: use the file name
@@ -82,3 +109,26 @@ def strip_repeated_lines(pages: list[str], edge: int = 3, min_share: float = 0.5
         cleaned.append("\n".join(ln for i, ln in enumerate(lines)
                                  if not (i in edges and _line_key(ln) in repeated)))
     return cleaned
+
+
+# A financial statement's title ("Consolidated Statements of Cash Flows", "Balance Sheets"),
+# matched without spaces: PDF text splits words where letters are spaced ("Incom e").
+_STATEMENT = re.compile(
+    r"^(?:condensed)?(?:consolidated)?(?:statements?of(?:consolidated)?(?:income|operations|"
+    r"earnings|cashflows?|financial(?:position|condition)|comprehensive(?:income|loss)|"
+    r"changesin\w+|shareholders|stockholders|equity)|balancesheets?)")
+SECTION_LOOKS = 600  # a section's title stands near the top of its page
+
+
+def page_section(text: str) -> str | None:
+    """The statement a page presents, when a line near its top is a statement's title."""
+    offset = 0
+    for line in text.split("\n"):
+        if offset > SECTION_LOOKS:
+            return None
+        squashed = re.sub(r"\W+", "", line).lower()
+        if 8 <= len(line.strip()) <= 120 and _STATEMENT.match(squashed) and \
+                not re.search(r"\d{2,}$", squashed):  # a table of contents' line ends in a page
+            return " ".join(line.split())
+        offset += len(line) + 1
+    return None

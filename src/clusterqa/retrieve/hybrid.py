@@ -21,6 +21,7 @@ import numpy as np
 from clusterqa.analysis import Question, analyse
 from clusterqa.embeddings import Embedder
 from clusterqa.retrieve.fusion import reciprocal_rank_fusion, zscore_fusion
+from clusterqa.retrieve.routing import Router
 from clusterqa.settings import RetrievalSettings
 from clusterqa.store.reader import CorpusReader, CorpusView
 
@@ -47,6 +48,25 @@ class HybridRetriever:
         self.corpus = corpus
         self.embedder = embedder
         self.settings = settings
+        self._routing: tuple[int, Router] | None = None
+        self._masks: dict[tuple[int, frozenset[str]], np.ndarray] = {}
+
+    def _router(self, view: CorpusView) -> Router:
+        """The view's router (built once per corpus version)."""
+        if self._routing is None or self._routing[0] != view.version:
+            self._routing = (view.version, Router(view.documents))
+            self._masks.clear()
+        return self._routing[1]
+
+    def _allowed(self, view: CorpusView, docs: frozenset[str]) -> np.ndarray:
+        """Which BM25 rows belong to ``docs``."""
+        key = (view.version, docs)
+        if key not in self._masks:
+            chunks = view.chunks
+            self._masks[key] = np.fromiter(
+                (cid in chunks and chunks[cid].doc_id in docs for cid in view.lexical.ids),
+                dtype=bool, count=len(view.lexical.ids))
+        return self._masks[key]
 
     def retrieve(self, question: Question | str, region: str | None = None,
                  k: int | None = None) -> Retrieval:
@@ -63,6 +83,8 @@ class HybridRetriever:
         vector = None
         view = self.corpus.view
         known = view.chunks
+        route = self._router(view).route(question.text)
+        docs = route.docs or None
 
         if s.dense and self.embedder is not None:
             t = time.perf_counter()
@@ -70,7 +92,7 @@ class HybridRetriever:
             timings["embed_query"] = _ms(t)
             t = time.perf_counter()
             # Ask for a few more than needed: hits from an uncommitted ingest are dropped.
-            found = self.corpus.nearest(vector, s.depth + 10, region=region)
+            found = self.corpus.nearest(vector, s.depth + 10, region=region, docs=docs)
             dense = [(cid, sim) for cid, sim in found if cid in known][: s.depth]
             timings["dense"] = _ms(t)
             rankings["dense"] = [cid for cid, _ in dense]
@@ -79,7 +101,8 @@ class HybridRetriever:
         if s.bm25:
             t = time.perf_counter()
             lexical, lexical_stats = view.lexical.search_with_stats(
-                question.search_tokens, s.depth, region=region, extra=question.place_tokens)
+                question.search_tokens, s.depth, region=region, extra=question.place_tokens,
+                allowed=self._allowed(view, route.docs) if docs else None)
             timings["bm25"] = _ms(t)
             rankings["bm25"] = [cid for cid, _ in lexical if cid in known]
             bm25_scores = dict(lexical)
@@ -91,6 +114,9 @@ class HybridRetriever:
                                   weights, {"bm25": lexical_stats})
         else:
             fused = reciprocal_rank_fusion(rankings, weights, k=s.rrf_k)
+        if route.fit or route.statements:
+            fused = sorted(((cid, score + route.boost(known[cid].doc_id, known[cid].section))
+                            for cid, score in fused), key=lambda kv: -kv[1])
         rank_of = {name: {cid: r for r, cid in enumerate(ids, 1)} for name, ids in rankings.items()}
         hits = [
             Hit(cid, score, {name: ranks[cid] for name, ranks in rank_of.items() if cid in ranks})

@@ -25,13 +25,16 @@ def lexical_params(retrieval: RetrievalSettings) -> dict:
     """How BM25 is built; a change of any of these means a rebuild."""
     r = retrieval
     return {"k1": r.bm25_k1, "b": r.bm25_b, "method": r.bm25_method,
-            "title_weight": r.title_weight}
+            "title_weight": r.title_weight, "text": 2}  # text 2: the page's section too
 
 
 def lexical_text(chunk: Chunk, document: StoredDocument | None, title_weight: int = 1) -> str:
-    """What BM25 indexes: the chunk, after its document's title (repeated to weigh more)."""
+    """What BM25 indexes: the chunk, after its document's title (repeated to weigh more) and
+    its page's section ("Consolidated Statements of Cash Flows")."""
     title = document.meta.title if document else ""
-    return f"{(title + ' ') * title_weight}\n{chunk.text}" if title else chunk.text
+    section = f"{chunk.section}\n" if chunk.section else ""
+    return f"{(title + ' ') * title_weight}\n{section}{chunk.text}" if title else \
+        f"{section}{chunk.text}"
 
 
 class LexicalIndex:
@@ -74,17 +77,21 @@ class LexicalIndex:
         return self._bm25.get_scores(list(tokens))
 
     def search_with_stats(self, tokens: Sequence[str], k: int, region: str | None = None,
-                          extra: Sequence[str] = (), extra_weight: float = 0.5
+                          extra: Sequence[str] = (), extra_weight: float = 0.5,
+                          allowed: np.ndarray | None = None
                           ) -> tuple[list[tuple[str, float]], tuple[float, float, float]]:
         """The top ``k`` and (mean, std, 0) of the scores over every chunk searched, so a
-        fusion can standardise them against the whole corpus, not just the top."""
+        fusion can standardise them against the whole corpus, not just the top. ``allowed``
+        (a boolean per chunk) narrows the search further (routing to documents)."""
         if not self.ids:
             return [], (0.0, 1.0, 0.0)
         scores = self.scores(tokens)
         if extra:
             scores = scores + extra_weight * self.scores(extra)
-        if region:
-            mask = self._mask(region)
+        if region or allowed is not None:
+            mask = self._mask(region) if region else np.ones(len(self.ids), dtype=bool)
+            if allowed is not None:
+                mask = mask & allowed
             searched = scores[mask]
             scores = np.where(mask, scores, 0.0)
         else:

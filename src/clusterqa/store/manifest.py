@@ -89,6 +89,9 @@ class Manifest:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+        if "section" not in columns:  # stores made before sections were kept
+            self._db.execute("ALTER TABLE chunks ADD COLUMN section TEXT")
         stat = path.stat()
         self._identity = (stat.st_dev, stat.st_ino)
 
@@ -145,7 +148,7 @@ class Manifest:
 
     @_reports_damage
     def chunks(self, doc_id: str | None = None) -> list[Chunk]:
-        query = 'SELECT chunk_id, doc_id, ord, page, start, "end", text FROM chunks'
+        query = 'SELECT chunk_id, doc_id, ord, page, start, "end", text, section FROM chunks'
         if doc_id is None:
             rows = self._db.execute(query + " ORDER BY doc_id, ord").fetchall()
         else:
@@ -224,8 +227,9 @@ class Manifest:
                      json.dumps(doc.meta.to_dict(), ensure_ascii=False), doc.pages, now),
                 )
                 db.executemany(
-                    "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(c.chunk_id, doc.doc_id, c.ord, c.page, c.start, c.end, c.text)
+                    'INSERT INTO chunks (chunk_id, doc_id, ord, page, start, "end", text, '
+                    "section) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(c.chunk_id, doc.doc_id, c.ord, c.page, c.start, c.end, c.text, c.section)
                      for c in chunks],
                 )
                 self._insert_facts(db, doc.doc_id, facts)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -51,8 +51,8 @@ class CorpusReader(Protocol):
     @property
     def view(self) -> CorpusView: ...
 
-    def nearest(self, vector: np.ndarray, k: int, region: str | None = None
-                ) -> list[tuple[str, float]]: ...
+    def nearest(self, vector: np.ndarray, k: int, region: str | None = None,
+                docs: Collection[str] | None = None) -> list[tuple[str, float]]: ...
 
 
 _EMPTY = CorpusView(-1, {}, {}, LexicalIndex.build([], [], []))
@@ -87,9 +87,9 @@ class CorpusIndex:
     def view(self) -> CorpusView:
         return self._view
 
-    def nearest(self, vector: np.ndarray, k: int, region: str | None = None
-                ) -> list[tuple[str, float]]:
-        return self.vectors.query(vector, k, region)
+    def nearest(self, vector: np.ndarray, k: int, region: str | None = None,
+                docs: Collection[str] | None = None) -> list[tuple[str, float]]:
+        return self.vectors.query(vector, k, region, docs)
 
     def check_fingerprint(self, wanted: str) -> None:
         check_fingerprint(self.manifest, wanted, self.settings.data_dir)
@@ -158,6 +158,6 @@ class FixedCorpus:
     def view(self) -> CorpusView:
         return self._view
 
-    def nearest(self, vector: np.ndarray, k: int, region: str | None = None
-                ) -> list[tuple[str, float]]:
-        return self._vectors.query(vector, k, region)
+    def nearest(self, vector: np.ndarray, k: int, region: str | None = None,
+                docs: Collection[str] | None = None) -> list[tuple[str, float]]:
+        return self._vectors.query(vector, k, region, docs)

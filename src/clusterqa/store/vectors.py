@@ -9,7 +9,7 @@ serialized copy of every node in the metadata.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -156,14 +156,15 @@ class VectorStore:
             self._collection.delete(ids=ids[i:i + _BATCH])
 
     @_reports_damage
-    def query(self, vector: np.ndarray, k: int, region: str | None = None
-              ) -> list[tuple[str, float]]:
-        """The ``k`` nearest chunks as (id, cosine similarity), best first."""
+    def query(self, vector: np.ndarray, k: int, region: str | None = None,
+              docs: Collection[str] | None = None) -> list[tuple[str, float]]:
+        """The ``k`` nearest chunks as (id, cosine similarity), best first; only the region's,
+        and only those of ``docs`` when given."""
         if k <= 0:
             return []
         result = self._collection.query(
             query_embeddings=[vector], n_results=k, include=["distances"],
-            where=region_filter(region),
+            where=chunk_filter(region, docs),
         )
         return [(cid, 1.0 - float(d))
                 for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]
@@ -174,9 +175,13 @@ def chunk_metadata(doc_id: str, meta: DocumentMeta, page: int | None) -> dict[st
     return {"doc_id": doc_id, "region": meta.region, "kind": meta.kind, "page": page}
 
 
-def region_filter(region: str | None) -> dict[str, Any] | None:
-    """The ``where`` clause for a region, over what :func:`chunk_metadata` writes."""
-    return {"region": region} if region else None
+def chunk_filter(region: str | None, docs: Collection[str] | None = None
+                 ) -> dict[str, Any] | None:
+    """The ``where`` clause for a region and a set of documents, over what
+    :func:`chunk_metadata` writes."""
+    clauses = ([{"region": region}] if region else []) + (
+        [{"doc_id": {"$in": sorted(docs)}}] if docs else [])
+    return None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def _clean(metadata: dict[str, Any]) -> dict[str, Any]:
