@@ -203,7 +203,7 @@ def api_ask(base: str, question: str, client: httpx.Client | None = None) -> dic
         with httpx.Client() as fresh:
             return api_ask(base, question, fresh)
     http = client
-    started = http.post(f"{base}/gradio_api/call/ask", json={"data": [question, None]},
+    started = http.post(f"{base}/gradio_api/call/ask", json={"data": [question, None, None]},
                         timeout=30)
     started.raise_for_status()
     event_id = started.json()["event_id"]
@@ -506,7 +506,7 @@ def test_markdown_export_keeps_no_live_links_or_remote_images(open_chat: Chat) -
 
     fn_index, question_id = ui_event(open_chat.base, "question", "submit")
     done = queue_event(open_chat.base, fn_index, question_id,
-                       ["Who founded Pixelmoor?", [], "All regions"])
+                       ["Who founded Pixelmoor?", [], "All regions", None])
     assert done.get("success"), done
     text = exported_file(done).read_text(encoding="utf-8")
     assert "Pixelmoor" in text, text
@@ -525,7 +525,7 @@ def test_file_route_serves_exports_and_nothing_else(open_chat: Chat) -> None:
     relative path."""
     fn_index, question_id = ui_event(open_chat.base, "question", "submit")
     done = queue_event(open_chat.base, fn_index, question_id,
-                       ["Who founded Zorbcorp?", [], "All regions"])
+                       ["Who founded Zorbcorp?", [], "All regions", None])
     assert done.get("success"), done
     ok = httpx.get(f"{open_chat.base}/gradio_api/file={exported_file(done)}", timeout=30)
     assert ok.status_code == 200 and "**Q:**" in ok.text
@@ -597,7 +597,8 @@ def test_login_guards_every_data_route(project: Path) -> None:
     with serve(project, LOGIN) as chat:
         routes = [("GET", "/config", None), ("GET", "/gradio_api/info", None),
                   ("GET", "/gradio_api/openapi.json", None),
-                  ("POST", "/gradio_api/call/ask", {"data": ["Who founded Zorbcorp?", None]}),
+                  ("POST", "/gradio_api/call/ask",
+                   {"data": ["Who founded Zorbcorp?", None, None]}),
                   ("POST", "/gradio_api/queue/join",
                    {"data": ["Who founded Zorbcorp?", None], "fn_index": 0,
                     "session_hash": "x"}),
