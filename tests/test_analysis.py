@@ -24,6 +24,16 @@ def test_a_wider_place_is_covered_by_the_places_inside_it() -> None:
     assert ("middlesbrough",) in teesside.alternatives
 
 
+def test_a_place_inside_a_longer_place_named_is_not_named_too() -> None:
+    """"South Yorkshire" names South Yorkshire, not Yorkshire as well (that would widen the
+    question to Wakefield and Leeds); a separate "Yorkshire" still counts."""
+    assert analyse("which games developers are based in South Yorkshire?").places == [
+        "south yorkshire"]
+    assert analyse("firms in Leamington Spa").places == ["leamington spa"]
+    assert analyse("Yorkshire firms, or only South Yorkshire ones?").places == [
+        "south yorkshire", "yorkshire"]
+
+
 def test_expected_kind_of_answer() -> None:
     assert analyse("How many staff does Sage have?").expects == {NUMBER}
     assert analyse("When was Sage founded?").expects == {DATE}

@@ -109,6 +109,20 @@ def test_a_list_question_is_answered_from_the_table_through_the_place_hierarchy(
     assert [i.name for i in founders.items] == ["Lee Hutchinson", "Matt Shepcar"]
 
 
+def test_an_item_is_listed_with_the_place_asked_for_and_the_sentence_that_shows_it() -> None:
+    """A firm with studios in two places is listed, for a question about one of them, with
+    that place and the sentence placing it there, not its other studio's."""
+    text = ("Games. Quartz Eleven opened a Leamington studio focused on mobile games in 2019.\n\n"
+            "Quartz Eleven was founded in Sheffield in 2003; its credits include Block Quest.\n")
+    view = view_of(doc(text))
+    answer = answer_from_table(Retrieval(analyse(
+        "which games developers are based in South Yorkshire?"), [], None, {}, view), None)
+    assert answer is not None and [i.name for i in answer.items] == ["Quartz Eleven"]
+    assert answer.items[0].place == "Sheffield"
+    assert answer.text.startswith("Quartz Eleven (Sheffield) [1]. Quartz Eleven was founded in "
+                                  "Sheffield")
+
+
 def test_no_constraint_no_table_answer() -> None:
     """"Which firms are there?" names no place, sector or relation: not a table question."""
     view = view_of(doc())

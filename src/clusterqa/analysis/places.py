@@ -7,6 +7,7 @@ answerer accepts a sentence naming any of them; both read :func:`places_within`.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -45,4 +46,16 @@ def places_named(text: str) -> list[str]:
     """The gazetteer places ``text`` names, longest first ("south yorkshire" before
     "yorkshire")."""
     norm = f" {normalize_phrase(text)} "
-    return sorted((p for p in places_within() if has_phrase(norm, p)), key=len, reverse=True)
+    found: list[str] = []
+    taken: list[tuple[int, int]] = []  # spans of the longer places already found
+    for place in sorted((p for p in places_within() if has_phrase(norm, p)), key=len,
+                        reverse=True):
+        # "South Yorkshire" names South Yorkshire, not Yorkshire: a place counts only where
+        # it stands outside every longer place found.
+        spans = [m.span() for m in re.finditer(rf"(?<!\w){re.escape(place)}(?:'s)?(?!\w)",
+                                               norm)]
+        free = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in taken)]
+        if free:
+            found.append(place)
+        taken.extend(spans)
+    return found

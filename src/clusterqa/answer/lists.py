@@ -109,19 +109,31 @@ def _related(question: Question, table: EntityTable) -> set[str] | None:
 
 def _best_evidence(entity: Entity, places: set[str], sectors: Sequence[str],
                    related: set[str] | None) -> Evidence | None:
-    """The sentence that shows most of what was asked: the place, then the sector."""
-    def score(e: Evidence) -> tuple[int, int]:
-        f = e.fact
-        says_place = f.relation == "place" and normalize_phrase(f.obj or "") in places
-        says_sector = f.relation == "sector" and f.obj in sectors
-        same = sum(1 for o in entity.evidence if o.fact.sentence == f.sentence and (
-            (o.fact.relation == "place" and normalize_phrase(o.fact.obj or "") in places) or
-            (o.fact.relation == "sector" and o.fact.obj in sectors)))
-        return (same + says_place + says_sector, -len(f.sentence))
+    """The sentence that shows most of what was asked: an asked place first (the constraint
+    a reader checks first), then an asked sector, then the shortest."""
+    def shows(e: Evidence, relation: str) -> bool:
+        return any(o.fact.sentence == e.fact.sentence and o.fact.relation == relation and (
+            normalize_phrase(o.fact.obj or "") in places if relation == "place" else
+            o.fact.obj in sectors) for o in entity.evidence)
+
+    def score(e: Evidence) -> tuple[bool, bool, bool, int]:
+        says_own = (e.fact.relation == "place" and normalize_phrase(e.fact.obj or "") in places
+                    ) or (e.fact.relation == "sector" and e.fact.obj in sectors)
+        return (shows(e, "place"), shows(e, "sector"), says_own, -len(e.fact.sentence))
 
     usable = [e for e in entity.evidence if e.chunk_id is not None and
               entity.name.lower() in e.fact.sentence.lower()]
     return max(usable, key=score, default=None)
+
+
+def _shown_place(entity: Entity, evidence: Evidence, asked: set[str]) -> str | None:
+    """The place an item is listed with: the one its evidence gives, else one inside the
+    places asked for ("Sumo Digital (Sheffield)" for South Yorkshire, though the table also
+    has its Leamington studio), else its first."""
+    if evidence.fact.relation == "place" and evidence.fact.obj:
+        return evidence.fact.obj
+    inside = [p for p in entity.places if normalize_phrase(p) in asked]
+    return (inside or entity.places or [None])[0]
 
 
 def _listed(question: Question, found: list[tuple[Entity, Evidence]], view: CorpusView,
@@ -130,11 +142,12 @@ def _listed(question: Question, found: list[tuple[Entity, Evidence]], view: Corp
     items: list[Item] = []
     quotes: list[tuple[str, int]] = []
     spans: dict[str, list[tuple[int, int]]] = {}
+    asked = {p for named in question.places for p in {named, *places_within()[named]}}
     for entity, evidence in found:
         n = numbers.setdefault(evidence.chunk_id, len(numbers) + 1)
-        place = entity.places[0] if entity.places else None
+        place = _shown_place(entity, evidence, asked)
         items.append(Item(entity.name, (entity.kinds or [ORG])[0], place,
-                          view.entities.region_of(entity),
+                          view.entities.region_of(entity, place),
                           (entity.sectors or [None])[0], [n]))
         sentence = clean_sentence(evidence.fact.sentence)
         if (sentence, n) not in quotes and len(quotes) < MAX_QUOTES:

@@ -105,8 +105,14 @@ class EntityTable:
     def get(self, name: str) -> Entity | None:
         return self.entities.get(name_key(name))
 
-    def region_of(self, entity: Entity) -> str | None:
-        """The region its first place lies in, else that of the documents describing it."""
+    def region_of(self, entity: Entity, place: str | None = None) -> str | None:
+        """The region ``place`` (by default its first place) lies in, else that of the
+        documents describing it."""
+        if place is not None:
+            for region in sorted(self._all_regions()):
+                if normalize_phrase(place) in _within_region(region) | {
+                        normalize_phrase(region)}:
+                    return region
         regions = self.regions_of(entity)
         return regions[0] if regions else None
 
