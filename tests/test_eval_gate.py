@@ -4,6 +4,7 @@ is broken on purpose and names the cases that flipped."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -115,3 +116,24 @@ def test_report_markdown_shows_both_recipes() -> None:
     assert rows["fact recall"].endswith("| 0.750 | – | – | n/a (needs an LLM) |")
     alone = markdown(EvalReport(**{**report.__dict__, "naive": None}))
     assert "0.625" not in alone
+
+
+def test_the_gate_runs_against_an_llm_server(project: Path, monkeypatch) -> None:
+    """`eval --backend llm` asks the configured server for every case and scores what it
+    answered; a sentence the passages don't support never reaches a scored answer."""
+    from tests.llm_server import llm_server, requests_seen
+
+    with llm_server() as url:
+        monkeypatch.setenv("CLUSTERQA_LLM__BASE_URL", url)
+        monkeypatch.setenv("CLUSTERQA_LLM__MODEL", "bad-figure")
+        before = requests_seen("bad-figure")
+        result = runner.invoke(app, ["eval", "--no-ingest", "--backend", "llm",
+                                     "--region", "north-east", "--category", "lookup"])
+        asked = requests_seen("bad-figure") - before
+    assert "pass -> fail:" in result.output, result.output
+    report = json.loads((project / "evals" / "reports" / "report.json").read_text())
+    assert report["config"]["answering"]["backend"] == "llm"
+    assert asked >= len(report["cases"]) > 0
+    assert not any("£999m" in case["answer"] for case in report["cases"])
+    answered = [c for c in report["cases"] if not c["abstained"]]
+    assert answered and all(re.search(r"\[\d+\]", c["answer"]) for c in answered)

@@ -90,6 +90,19 @@ def test_a_failing_server_gives_the_extractive_answer_and_says_why(ingested, ser
     assert "\n" not in answer.notice
 
 
+def test_when_no_sentence_holds_the_extractive_answer_is_given(ingested, server) -> None:
+    """An LLM answer whose every sentence is unsupported is not shown at all: the reader
+    gets the extractive answer, and one line saying why."""
+    assistant = llm_assistant(ingested, server, "all-bad")
+    deltas = list(assistant.stream_ask(QUESTION))
+    answer = deltas[-1].answer
+    extractive = Assistant.from_settings(ingested).ask(QUESTION)
+    assert answer.text == extractive.text and not answer.abstained
+    assert "£999m" not in "".join(d.text for d in deltas) and "Mars" not in answer.text
+    assert answer.notice == ("none of the LLM's sentences was supported by the passages they "
+                             "cite; this is the extractive answer instead.")
+
+
 def test_a_server_that_is_down_or_does_not_stream(ingested, server) -> None:
     down = llm_assistant(ingested, "http://127.0.0.1:9/v1", "good").ask(QUESTION)
     assert down.notice.startswith("cannot reach the LLM server")

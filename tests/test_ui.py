@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -230,13 +231,13 @@ def test_the_app_listens_on_loopback_only(running_app) -> None:
 # --- in the browser -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def page(running_app):
+@contextmanager
+def chromium_page(url: str):
+    """A page of Debian's Chromium on ``url``, with nothing reachable but loopback."""
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (make browser)")
     from playwright.sync_api import sync_playwright
 
-    url, _ = running_app
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                     args=BROWSER_ARGS)
@@ -249,6 +250,12 @@ def page(running_app):
         pg.wait_for_selector("#question textarea")
         yield pg
         browser.close()
+
+
+@pytest.fixture
+def page(running_app):
+    with chromium_page(running_app[0]) as pg:
+        yield pg
 
 
 def ask(page, question: str) -> None:
@@ -424,3 +431,80 @@ def test_a_follow_up_is_answered_as_its_rewrite(page) -> None:
     bot = last_bot(page)
     assert "Answering: When was Skyscanner sold?" in bot.inner_text()
     assert "2016" in bot.inner_text()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_comparison_is_a_table_of_sides_each_cited(page) -> None:
+    """"Compare A and B on X" answers side by side: a column per region, each cell quoting
+    its own region's documents with markers that link to cards; a side the reports say
+    nothing about says so rather than borrowing the other side's quotes."""
+    def cells(question: str) -> dict[str, object]:
+        ask(page, question)
+        table = last_bot(page).locator("table.cq-compare")
+        names = table.locator("thead th").all_inner_texts()[1:]
+        row = table.locator("tbody td")
+        assert row.count() == len(names) == 2
+        return {name: row.nth(i) for i, name in enumerate(names)}
+
+    games = cells("Compare Scotland and the North East on games")
+    assert list(games) == ["scotland", "north-east"]
+    for cell in games.values():
+        assert cell.locator("a[href^='#t']").count() >= 1, cell.inner_html()
+    sources = last_bot(page).locator(".cq-sources").inner_text().lower()
+    assert "scotland" in sources and "north-east" in sources
+    # The Scottish brief never mentions fintech; Northern Ireland's does.
+    fintech = cells("Compare Scotland and Northern Ireland on fintech")
+    assert fintech["scotland"].inner_text().startswith("The reports don't say")
+    assert fintech["scotland"].locator("a").count() == 0
+    assert fintech["northern-ireland"].locator("a[href^='#t']").count() >= 1
+
+
+@pytest.fixture(scope="module")
+def llm_app(running_app, real_embedder):
+    """The same store served by a second app whose answers come from a scripted LLM server
+    that streams slowly ("trickle") or adds a sentence no passage supports."""
+    from clusterqa.app.assistant import Assistant
+    from clusterqa.app.ui import launch
+    from tests.llm_server import llm_server
+
+    _, settings = running_app
+    with llm_server() as base_url:
+        apps = {}
+        for model in ("trickle", "bad-figure"):
+            llm = settings.llm.model_copy(update={"base_url": base_url, "model": model,
+                                                  "timeout_s": 20})
+            answering = settings.answering.model_copy(update={"backend": "llm"})
+            assistant = Assistant.from_settings(
+                settings.model_copy(update={"llm": llm, "answering": answering}),
+                embedder=real_embedder)
+            port = free_port()
+            apps[model] = (launch(assistant, settings, block=False, port=port), assistant,
+                           f"http://127.0.0.1:{port}/")
+        yield {model: url for model, (_, _, url) in apps.items()}
+        for demo, assistant, _ in apps.values():
+            demo.close()
+            assistant.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_an_llm_answer_streams_into_the_chat_checked(llm_app) -> None:
+    """With answering.backend = "llm", the answer's sentences appear while the server is still
+    writing (before the source cards), and a sentence no passage supports is never shown as
+    answer, only listed as removed."""
+    with chromium_page(llm_app["trickle"]) as pg:
+        pg.fill("#question textarea", "Who founded Skyscanner?")
+        pg.press("#question textarea", "Enter")
+        # The first sentence is shown while the rest of the stream is still coming.
+        pg.wait_for_function(
+            "() => { const b = [...document.querySelectorAll(\"#chat [data-testid='bot']\")];"
+            " const last = b[b.length - 1]; return last && last.querySelector('.cq-answer')"
+            " && !last.querySelector('.cq-sources'); }", timeout=30_000)
+        pg.wait_for_selector("#chat .cq-sources", timeout=30_000)
+        assert "Skyscanner" in last_bot(pg).locator(".cq-answer").inner_text()
+    with chromium_page(llm_app["bad-figure"]) as pg:
+        ask(pg, "Who founded Skyscanner?")
+        bot = last_bot(pg)
+        assert "£999m" not in bot.locator(".cq-answer").inner_text()
+        assert "£999m" in (bot.locator(".cq-unsupported").text_content() or "")
