@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from clusterqa.analysis.places import places_named
+from clusterqa.entities.lexicon import kind_words
 from clusterqa.entities.names import find_names, is_place, looks_like_person
 
 # "it", "its", "they", "the firm", "this company": words that lean on what came before.
@@ -43,12 +44,19 @@ def rewrite(question: str, previous: Turn | None) -> str:
     ellipsis = _ELLIPSIS.match(question)
     if ellipsis:
         return _swap(previous.asked, ellipsis.group("x").strip())
-    if not _PRONOUN.search(question) or _EVENT.search(question):
+    leaning = _PRONOUN.search(question)
+    if not leaning or _EVENT.search(question) or _named_before(question, leaning.start()):
         return question
     referent = _referent(previous, personal=bool(_PERSONAL.search(question)))
     if referent is None:
         return question
     return _replace_pronoun(question, referent)
+
+
+def _named_before(question: str, at: int) -> bool:
+    """The question names a firm or person before its pronoun ("When was Skyscanner founded
+    and who bought it?"): the pronoun points back to that, so the question stands alone."""
+    return any(m.start < at and not is_place(m.text) for m in find_names(question))
 
 
 def _referent(previous: Turn, personal: bool) -> str | None:
@@ -88,10 +96,23 @@ def _swap(asked: str, new: str) -> str:
         if old:
             return _replace_words(asked, old[0], new)
         return re.sub(r"\s*\?*\s*$", f" in {new}?", asked, count=1)
-    names = [m.text for m in find_names(asked) if not is_place(m.text)]
+    names = [m for m in find_names(asked) if not is_place(m.text)]
     if names:
-        return asked.replace(names[0], new, 1)
+        end = _with_kind_word(asked, names[0].end)
+        return asked[:names[0].start] + new + asked[end:]
     return f"{asked.rstrip(' ?')}: {new}?"
+
+
+def _with_kind_word(text: str, end: int) -> int:
+    """Where a name ends once a singular kind word that follows it is counted in: "Atom
+    bank", "Sage group" (names are capitalised runs; these words are not)."""
+    after = re.match(r" ([a-z]+)\b", text[end:])
+    if after:
+        word, kinds = after.group(1), kind_words()
+        plural = word.endswith("s") and not word.endswith("ss") and word[:-1] in kinds
+        if word in kinds and not plural:
+            return end + after.end()
+    return end
 
 
 def _replace_words(text: str, old: str, new: str) -> str:
