@@ -87,6 +87,23 @@ def _start(path: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("chroma run did not start")
 
 
+def wait_for_vectors(port: int, ingest: subprocess.Popen) -> None:
+    """Until the server holds some of the ingest's vectors (it is then under way)."""
+    import chromadb
+    from chromadb.errors import NotFoundError
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and ingest.poll() is None:
+        try:
+            if client.get_collection("clusterqa").count():
+                return
+        except NotFoundError:  # not created yet
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the ingest wrote no vector within 120 s, or ended first")
+
+
 @pytest.mark.slow
 def test_a_server_that_goes_down_mid_ingest(tmp_path: Path, corpus_copy: Path) -> None:
     """Killed while an ingest writes to it: the ingest ends with one clear line (exit 2),
@@ -101,7 +118,7 @@ def test_a_server_that_goes_down_mid_ingest(tmp_path: Path, corpus_copy: Path) -
     try:
         proc = subprocess.Popen(ingest, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        time.sleep(6)  # imports, then embedding under way
+        wait_for_vectors(port, proc)  # the first group is in; the rest are being embedded
         server.kill()
         server.wait()
         _, stderr = proc.communicate(timeout=120)

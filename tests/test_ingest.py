@@ -39,9 +39,23 @@ def state(settings: Settings) -> dict:
             "bm25_version": saved[1] if saved else None}
 
 
+def previous_version_chunks(settings: Settings) -> set[str]:
+    """The chunks of the version a Chroma server published before its head: kept for replicas
+    still reading it (see store/published.py)."""
+    from clusterqa.store.published import PublishedManifest
+
+    published = PublishedManifest(VectorStore(settings))
+    previous = published.version(published.head() - 1)
+    records = published.fetch(sorted(previous.records)) if previous else {}
+    return {cid for doc, _, _ in records.values() for cid in doc.chunk_ids}
+
+
 def assert_consistent(settings: Settings) -> dict:
     s = state(settings)
-    assert s["chroma"] == s["manifest"], "Chroma and the manifest disagree"
+    lingering = s["chroma"] - s["manifest"]
+    if settings.chroma_url:
+        lingering -= previous_version_chunks(settings)
+    assert s["manifest"] <= s["chroma"] and not lingering, "Chroma and the manifest disagree"
     assert s["bm25"] == s["manifest"] and s["bm25_version"] == s["version"], "BM25 is stale"
     for doc in s["docs"]:
         assert doc.chunk_ids, f"{doc.doc_id} has no chunks"
@@ -74,7 +88,9 @@ def test_a_changed_document_leaves_no_stale_chunk(store_settings, corpus_copy: P
     assert report.updated == ["scotland/scotland-brief.md"]
     assert 0 < report.chunks_embedded <= 3 and report.chunks_reused > 0
     gone = before["manifest"] - after["manifest"]
-    assert gone and not (gone & after["chroma"]) and not (gone & after["bm25"])
+    assert gone and not (gone & after["bm25"])
+    if not store_settings.chroma_url:  # a server keeps them a version longer (published.py)
+        assert not (gone & after["chroma"])
     with manifest_of(store_settings) as manifest:
         texts = [c.text for c in manifest.chunks()]
     assert any("(EDITED)" in t for t in texts)

@@ -230,12 +230,14 @@ def sources(ctx: typer.Context) -> None:
     from clusterqa.store import StoreLayout
     from clusterqa.store.health import check_not_emptied
     from clusterqa.store.manifest import Manifest
+    from clusterqa.store.reader import follow_server
     from clusterqa.store.vectors import VectorStore
 
     settings = settings_of(ctx)
     vectors = VectorStore(settings)
     try:
         with Manifest(StoreLayout(settings.data_dir).manifest) as manifest:
+            follow_server(manifest, vectors, settings)  # a replica lists the server's corpus
             check_not_emptied(manifest, vectors)
             docs = manifest.documents()
     finally:

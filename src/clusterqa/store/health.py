@@ -11,10 +11,16 @@ from clusterqa.store.vectors import VectorStore
 def check_not_emptied(manifest: Manifest, vectors: VectorStore) -> None:
     """A manifest that was never written beside a vector store that holds chunks was emptied
     or replaced (a 0-byte file, say): treated as an empty corpus, ingest would delete every
-    vector as an orphan."""
+    vector as an orphan. (With a server the manifest was first brought to the server's
+    head; none was published.)"""
     if manifest.initialized():
         return
     stored = vectors.count()
+    if stored and vectors.server:
+        raise StoreDamagedError(
+            f"the Chroma server at {vectors.server} holds {stored:,} chunks, but no ingest "
+            "published which are committed (one from before replicas, or one that never "
+            "finished a commit): run `clusterqa ingest` from the data dir that wrote them")
     if stored:
         raise StoreDamagedError(
             f"the manifest {manifest.path} is empty, but the vector store beside it holds "

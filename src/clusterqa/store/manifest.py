@@ -220,19 +220,24 @@ class Manifest:
         now = _now()
         with self._transaction() as db:
             for doc, chunks, facts in documents:
-                db.execute("DELETE FROM documents WHERE doc_id=?", (doc.doc_id,))
-                db.execute(
-                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (doc.doc_id, doc.source, doc.content_hash, doc.metadata_hash,
-                     json.dumps(doc.meta.to_dict(), ensure_ascii=False), doc.pages, now),
-                )
-                db.executemany(
-                    'INSERT INTO chunks (chunk_id, doc_id, ord, page, start, "end", text, '
-                    "section) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(c.chunk_id, doc.doc_id, c.ord, c.page, c.start, c.end, c.text, c.section)
-                     for c in chunks],
-                )
-                self._insert_facts(db, doc.doc_id, facts)
+                self._insert_document(db, doc, chunks, facts, now)
+
+    def _insert_document(self, db: sqlite3.Connection, doc: StoredDocument,
+                         chunks: Sequence[Chunk], facts: Sequence[Fact], ingested_at: str
+                         ) -> None:
+        db.execute("DELETE FROM documents WHERE doc_id=?", (doc.doc_id,))
+        db.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (doc.doc_id, doc.source, doc.content_hash, doc.metadata_hash,
+             json.dumps(doc.meta.to_dict(), ensure_ascii=False), doc.pages, ingested_at),
+        )
+        db.executemany(
+            'INSERT INTO chunks (chunk_id, doc_id, ord, page, start, "end", text, section) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(c.chunk_id, doc.doc_id, c.ord, c.page, c.start, c.end, c.text, c.section)
+             for c in chunks],
+        )
+        self._insert_facts(db, doc.doc_id, facts)
 
     def _insert_facts(self, db: sqlite3.Connection, doc_id: str, facts: Sequence[Fact]) -> None:
         db.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -257,6 +262,20 @@ class Manifest:
                 (source, meta.digest, json.dumps(meta.to_dict(), ensure_ascii=False), _now(),
                  doc_id),
             )
+
+    @_reports_damage
+    def replace_documents(self, remove: Sequence[str],
+                          put: Sequence[tuple[StoredDocument, Sequence[Chunk], Sequence[Fact]]],
+                          state: dict[str, str]) -> None:
+        """Documents as another store committed them, in one commit (readers see all of it or
+        none): ``remove`` deleted, ``put`` added or replaced keeping their ``ingested_at``,
+        ``state`` recorded."""
+        with self._transaction() as db:
+            db.executemany("DELETE FROM documents WHERE doc_id=?", [(d,) for d in remove])
+            for doc, chunks, facts in put:
+                self._insert_document(db, doc, chunks, facts, doc.ingested_at)
+            db.executemany("INSERT INTO state(key, value) VALUES(?, ?) ON CONFLICT(key) "
+                           "DO UPDATE SET value=excluded.value", list(state.items()))
 
     @_reports_damage
     def make_sources_absolute(self, base: Path) -> None:

@@ -4,7 +4,8 @@ A view is pinned to one manifest version: its chunks, documents and BM25 index a
 that version, and dense hits outside it (an ingest in progress) are ignored. Before each
 question :meth:`CorpusIndex.refresh` checks the version (one tiny SQLite read) and reloads
 when another process has committed a newer one, so readers see the old or the new corpus,
-never a mixture.
+never a mixture. With a Chroma server, refresh first brings the data dir to the server's
+head when another data dir's ingest moved it (see published.py).
 
 Retrieval depends only on :class:`CorpusReader`: a view and a nearest-vector search.
 :class:`CorpusIndex` is the one over the data dir; :class:`FixedCorpus` serves a view built
@@ -19,6 +20,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import filelock
 import numpy as np
 
 from clusterqa.entities.table import EntityTable
@@ -27,7 +29,9 @@ from clusterqa.store.health import check_not_emptied, check_vectors_present
 from clusterqa.store.layout import StoreLayout, check_fingerprint
 from clusterqa.store.lexical import LexicalIndex, lexical_params, load_current
 from clusterqa.store.manifest import Manifest
+from clusterqa.store.published import PUBLISHED_KEY, PublishedManifest, sync
 from clusterqa.store.vectors import VectorStore
+from clusterqa.store.writer import rebuild_lexical
 from clusterqa.types import Chunk, StoredDocument
 
 
@@ -77,6 +81,8 @@ class CorpusIndex:
         self._lock = threading.Lock()
         self._view = _EMPTY
         try:
+            # A new replica's data dir is empty until it has followed the server.
+            follow_server(self.manifest, self.vectors, settings)
             check_not_emptied(self.manifest, self.vectors)
             self.refresh()
         except BaseException:
@@ -98,6 +104,8 @@ class CorpusIndex:
         """Reload if another writer committed since; True when the view changed."""
         if self.manifest.replaced():
             self._reopen()
+        with self._lock:
+            follow_server(self.manifest, self.vectors, self.settings)
         if self.manifest.version == self._view.version:
             return False
         with self._lock:
@@ -145,6 +153,28 @@ class CorpusIndex:
     def close(self) -> None:
         self.manifest.close()
         self.vectors.close()
+
+
+def follow_server(manifest: Manifest, vectors: VectorStore, settings: Settings) -> bool:
+    """When the server's head moved (another data dir ingested), bring the manifest and BM25
+    in this data dir to it; True if it did. One request when it did not move. Skipped while
+    an ingest here holds the lock: it keeps this manifest current itself, and its commits
+    not yet published must not be overwritten."""
+    head = PublishedManifest(vectors).head() if vectors.server else 0
+    if not head or manifest.get_state(PUBLISHED_KEY) == str(head):
+        return False
+    lock = filelock.FileLock(StoreLayout(settings.data_dir).lock, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        return False
+    try:
+        if not sync(manifest, PublishedManifest(vectors)):
+            return False
+        rebuild_lexical(manifest, StoreLayout(settings.data_dir).bm25, settings.retrieval)
+        return True
+    finally:
+        lock.release()
 
 
 class FixedCorpus:

@@ -9,7 +9,9 @@ serialized copy of every node in the metadata.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,30 +24,35 @@ from clusterqa.types import DocumentMeta
 _BATCH = 2000  # Chroma caps the records per call; stay well below it
 
 
-def _reports_damage(method: Callable) -> Callable:
+@contextmanager
+def reported(settings: Settings, path: Path) -> Iterator[None]:
     """An embedded Chroma whose files are damaged, or a Chroma server that cannot be reached,
     is one clear line saying which and what to do, not an 'unexpected InternalError'."""
+    import httpx
+    from chromadb.errors import ChromaError
 
+    try:
+        yield
+    except (ChromaError, ValueError, httpx.HTTPError, ConnectionError) as exc:
+        if settings.chroma_url:
+            # Down, restarting or refusing us: the commit protocol leaves nothing
+            # half-written (the manifest commits only after the vectors are stored).
+            raise StoreUnavailableError(
+                f"cannot use the Chroma server at {settings.chroma_url} "
+                f"({type(exc).__name__}: {str(exc)[:160]}); check it is running, then "
+                "run the command again") from exc
+        if not isinstance(exc, ChromaError):
+            raise
+        raise StoreDamagedError(
+            f"the vector store {path} cannot be read ({exc}); run `clusterqa ingest "
+            "--reset` to set the damaged store aside and ingest the corpus afresh") from exc
+
+
+def _reports_damage(method: Callable) -> Callable:
     @functools.wraps(method)
     def guarded(self: VectorStore, *args, **kwargs):
-        import httpx
-        from chromadb.errors import ChromaError
-
-        try:
+        with reported(self._settings, self._path):
             return method(self, *args, **kwargs)
-        except (ChromaError, ValueError, httpx.HTTPError, ConnectionError) as exc:
-            if self._settings.chroma_url:
-                # Down, restarting or refusing us: the commit protocol leaves nothing
-                # half-written (the manifest commits only after the vectors are stored).
-                raise StoreUnavailableError(
-                    f"cannot use the Chroma server at {self._settings.chroma_url} "
-                    f"({type(exc).__name__}: {str(exc)[:160]}); check it is running, then "
-                    "run the command again") from exc
-            if not isinstance(exc, ChromaError):
-                raise
-            raise StoreDamagedError(
-                f"the vector store {self._path} cannot be read ({exc}); run `clusterqa ingest "
-                "--reset` to set the damaged store aside and ingest the corpus afresh") from exc
 
     return guarded
 
@@ -57,7 +64,18 @@ class VectorStore:
         self.path = settings.chroma_url or str(self._path)
         self._client = None
         self._collection = None
+        # A server's companion collection: the published manifest (see published.py).
+        self.records = None
         self.reopen()
+
+    @property
+    def server(self) -> str | None:
+        """The Chroma server's URL, or None for the embedded store."""
+        return self._settings.chroma_url
+
+    def reported(self) -> AbstractContextManager[None]:
+        """Chroma's errors, for calls made through :attr:`records`, as this store's."""
+        return reported(self._settings, self._path)
 
     @_reports_damage
     def reopen(self) -> None:
@@ -95,13 +113,16 @@ class VectorStore:
             self._settings.collection, embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}},
         )
+        if url:
+            self.records = self._client.get_or_create_collection(
+                f"{self._settings.collection}-manifest", embedding_function=None)
 
     def close(self) -> None:
         """Release the client (Chroma stops its system when no other client in this process
         shares it)."""
         if self._client is not None:
             self._client.close()
-            self._client = self._collection = None
+            self._client = self._collection = self.records = None
 
     @_reports_damage
     def count(self) -> int:

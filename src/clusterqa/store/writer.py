@@ -11,6 +11,10 @@ and once at the end BM25 is rebuilt from the manifest. A crash at any point leav
 manifest consistent; :meth:`StoreWriter.recover` (run at the start of every ingest) deletes
 Chroma records the manifest does not list (orphans of 1-3), re-embeds any the manifest lists
 but Chroma lacks, and a stale BM25 is rebuilt. One writer at a time: a lock file.
+
+With a Chroma server (see published.py) the data dir first follows the server (another data
+dir may have ingested since), each commit is published after step 2, and step 3 waits: the
+old chunks' vectors are swept at the end, once no replica can still be reading them.
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ import filelock
 import numpy as np
 
 from clusterqa.errors import IngestLockedError
-from clusterqa.settings import Settings
+from clusterqa.settings import RetrievalSettings, Settings
 from clusterqa.store.health import check_not_emptied
 from clusterqa.store.layout import FINGERPRINT_KEY, StoreLayout, check_fingerprint
 from clusterqa.store.lexical import LexicalIndex, lexical_params, load_current
 from clusterqa.store.manifest import Manifest
+from clusterqa.store.published import PublishedManifest, sync
 from clusterqa.store.vectors import VectorStore, chunk_metadata
 from clusterqa.types import Chunk, Document, Fact, StoredDocument
 
@@ -60,6 +65,8 @@ class StoreWriter:
         self.set_aside_to: Path | None = None
         self.manifest: Manifest | None = None
         self.vectors: VectorStore | None = None
+        self.published: PublishedManifest | None = None
+        self._swept_at = 0  # the head the last sweep kept
 
     def __enter__(self) -> StoreWriter:
         try:
@@ -74,6 +81,9 @@ class StoreWriter:
                 self.set_aside_to = self.set_aside()
             self.manifest = Manifest(self.layout.manifest)
             self.vectors = VectorStore(self.settings)
+            if self.vectors.server:
+                self.published = PublishedManifest(self.vectors)
+                sync(self.manifest, self.published)
             check_not_emptied(self.manifest, self.vectors)
             self.manifest.make_sources_absolute(Path.cwd())
         except BaseException:
@@ -81,15 +91,22 @@ class StoreWriter:
             raise
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._close()
+    def __exit__(self, exc_type: type | None, *exc: object) -> None:
+        """Publishes what is left to publish and sweeps, after a run that went well (after
+        one that did not, the next run's :meth:`recover` does)."""
+        try:
+            if exc_type is None and self.published is not None and \
+                    self.published.publish(self.manifest) != self._swept_at:
+                self.published.sweep(self.manifest)
+        finally:
+            self._close()
 
     def _close(self) -> None:
         if self.manifest is not None:
             self.manifest.close()
         if self.vectors is not None:
             self.vectors.close()
-        self.manifest = self.vectors = None
+        self.manifest = self.vectors = self.published = None
         self._lock.release()
 
     def set_aside(self) -> Path | None:
@@ -120,18 +137,21 @@ class StoreWriter:
 
     def recover(self, embed: EmbedChunks) -> tuple[int, int]:
         """Make Chroma match the manifest after an interrupted run; returns (orphans
-        deleted, missing vectors restored)."""
+        deleted, missing vectors restored). With a server, commits an interrupted run did
+        not publish are published, and orphans are what the sweep finds."""
         committed = self.manifest.chunk_ids()
         stored = self.vectors.ids()
-        orphans = stored - committed
-        if orphans:
-            self.vectors.delete(sorted(orphans))
         missing = committed - stored
         if missing:
             documents = {d.doc_id: d for d in self.manifest.documents()}
             pairs = [(documents[c.doc_id], c) for c in self.manifest.chunks()
                      if c.chunk_id in missing]
             self._upsert(pairs, embed(pairs))
+        if self.published is not None:
+            self._swept_at = self.published.publish(self.manifest)
+            return self.published.sweep(self.manifest), len(missing)
+        orphans = stored - committed
+        self.vectors.delete(sorted(orphans))
         return len(orphans), len(missing)
 
     # --- writing --------------------------------------------------------------------------
@@ -143,6 +163,7 @@ class StoreWriter:
         self.vectors.update_metadata(
             list(old.chunk_ids),
             [chunk_metadata(doc.doc_id, doc.meta, pages.get(cid)) for cid in old.chunk_ids])
+        self._publish()
 
     def commit(self, pending: Sequence[Pending], embed: EmbedChunks, reembed: bool = False
                ) -> int:
@@ -162,12 +183,20 @@ class StoreWriter:
                                          [chunk_metadata(d.doc_id, d.meta, c.page)
                                           for d, c in kept])
         self.manifest.put_documents([(p.document, p.chunks, p.facts) for p in pending])
+        if self._publish():
+            return len(kept)  # step 3 waits for the sweep
         stale: set[str] = set()
         for p in pending:
             if p.old is not None:
                 stale |= set(p.old.chunk_ids) - {c.chunk_id for c in p.chunks}
         self.vectors.delete(sorted(stale))
         return len(kept)
+
+    def _publish(self) -> bool:
+        """Publish the manifest to the server, if there is one; True if there is."""
+        if self.published is not None:
+            self.published.publish(self.manifest)
+        return self.published is not None
 
     def _upsert(self, pairs: Sequence[tuple[StoredDocument, Chunk]], vectors: np.ndarray
                 ) -> None:
@@ -176,17 +205,24 @@ class StoreWriter:
                             [c.text for _, c in pairs])
 
     def remove(self, record: StoredDocument) -> None:
-        """Remove one document: manifest first (readers stop seeing it), then its vectors."""
+        """Remove one document: manifest first (readers stop seeing it), then its vectors
+        (with a server, at the sweep)."""
         self.manifest.remove_document(record.doc_id)
-        self.vectors.delete(record.chunk_ids)
+        if not self._publish():
+            self.vectors.delete(record.chunk_ids)
 
     def rebuild_lexical(self) -> None:
-        """Rebuild BM25 from the manifest unless the saved one is current."""
-        params = lexical_params(self.settings.retrieval)
-        with self.manifest.snapshot():
-            version = self.manifest.version
-            if load_current(self.layout.bm25, version, params) is not None:
-                return
-            documents = {d.doc_id: d for d in self.manifest.documents()}
-            chunks = self.manifest.chunks()
-        LexicalIndex.of_corpus(chunks, documents, params).save(self.layout.bm25, version)
+        rebuild_lexical(self.manifest, self.layout.bm25, self.settings.retrieval)
+
+
+def rebuild_lexical(manifest: Manifest, directory: Path, retrieval: RetrievalSettings) -> None:
+    """Rebuild BM25 from the manifest unless the saved one is current. (The caller holds the
+    ingest lock: two saves at once would collide.)"""
+    params = lexical_params(retrieval)
+    with manifest.snapshot():
+        version = manifest.version
+        if load_current(directory, version, params) is not None:
+            return
+        documents = {d.doc_id: d for d in manifest.documents()}
+        chunks = manifest.chunks()
+    LexicalIndex.of_corpus(chunks, documents, params).save(directory, version)
