@@ -18,7 +18,7 @@ from clusterqa import embeddings
 from clusterqa.embeddings import Embedder
 from clusterqa.entities.extract import EXTRACTOR_VERSION, extract
 from clusterqa.errors import LoadError
-from clusterqa.loading.chunking import Chunker, with_ids
+from clusterqa.loading.chunking import Chunker, embed_context, with_ids
 from clusterqa.loading.files import discover, load_file, printable, refuse_links_out_of
 from clusterqa.loading.sources import SourceList, is_url, read_source_list
 from clusterqa.settings import Settings
@@ -152,6 +152,10 @@ class Ingestor:
             if rebuild:
                 self._reembed(writer, embed, report)
             writer.ensure_fingerprint(self.fingerprint)
+            if writer.manifest.version == 0 and writer.manifest.get_state(FACTS_KEY) is None:
+                # A new store's facts all come from this run's extractor: without this, a
+                # first ingest extracted every document's facts twice (_refresh_facts).
+                writer.manifest.set_state(FACTS_KEY, EXTRACTOR_VERSION)
             report.recovered_orphans, report.recovered_missing = writer.recover(embed)
             if report.recovered_orphans or report.recovered_missing:
                 self.progress.message(
@@ -315,7 +319,8 @@ class Ingestor:
         """The writer's embedding callback: each distinct input embedded once, timed."""
 
         def embed(pairs: Sequence[tuple[StoredDocument, Chunk]]) -> np.ndarray:
-            inputs = [embed_input(self._context(d.meta), c.text) for d, c in pairs]
+            inputs = [embed_input(embed_context(self._context(d.meta), c), c.text)
+                      for d, c in pairs]
             distinct = list(dict.fromkeys(inputs))
             started = time.perf_counter()
             vectors = self.embedder.embed(distinct)

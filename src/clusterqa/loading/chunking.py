@@ -9,20 +9,35 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
 
+from clusterqa.loading.tables import SEP, parse_row
 from clusterqa.settings import ChunkingSettings
 from clusterqa.types import Chunk, Document
 
 
 def chunk_id(doc_id: str, page: int | None, text: str, occurrence: int = 0,
-             context: str = "") -> str:
-    """Same document, same page, same text (and same embedding context, e.g. the title it is
-    embedded with) -> same id, on every run and machine."""
+             context: str = "", section: str | None = None) -> str:
+    """Same document, same page, same text (and same embedding context: the title and the
+    page's section it is embedded with) -> same id, on every run and machine."""
     key = f"{doc_id}\x1f{page}\x1f{occurrence}\x1f{context}\x1f{text}"
+    if page is not None:  # a page is embedded with its section and number (embed_context)
+        key += f"\x1f{section}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def embed_context(context: str, chunk: Chunk) -> str:
+    """What a chunk is embedded with besides its text: its document's title, then for a
+    page of a report the statement or section the page presents and the page, so a row of
+    "CONSOLIDATED STATEMENTS OF CASH FLOWS" is found by a question about the cash-flow
+    statement ("3M COMPANY — 10-K FY2018 | Consolidated Statement of Cash Flows | p. 60")."""
+    if chunk.page is None or not context:
+        return context
+    parts = [context, chunk.section, f"p. {chunk.page}"]
+    return " | ".join(p for p in parts if p)
 
 
 def with_ids(doc_id: str, spans: Iterable[tuple[int | None, int, int, str]], context: str = "",
@@ -35,15 +50,39 @@ def with_ids(doc_id: str, spans: Iterable[tuple[int | None, int, int, str]], con
     for page, start, end, text in spans:
         occurrence = seen.get((page, text), 0)
         seen[(page, text)] = occurrence + 1
-        chunks.append(Chunk(chunk_id(doc_id, page, text, occurrence, context), doc_id,
-                            len(chunks), page, start, end, text,
-                            (sections or {}).get(page)))
+        section = (sections or {}).get(page)
+        chunks.append(Chunk(chunk_id(doc_id, page, text, occurrence, context, section),
+                            doc_id, len(chunks), page, start, end, text, section))
     return chunks
 
 
 # The longest line a document may have. Paragraphs of prose run to a few thousand characters;
 # a 50 MB line is a dump, on which NLTK's sentence regex runs into its time limit.
 MAX_LINE_CHARS = 200_000
+
+
+def rows_apart(sentences: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """A sentence tokenizer that keeps each table row (loading/tables.py) one unit: a row has
+    no full stop, so the splitter would otherwise cut it at a comma ("9,497," | "578") when a
+    page of rows outgrows a chunk, and the halves would state wrong figures. Text without
+    rows is split exactly as before."""
+
+    def split(text: str) -> list[str]:
+        if SEP not in text:
+            return sentences(text)
+        out: list[str] = []
+        prose = ""
+        for line in text.splitlines(keepends=True):
+            if parse_row(line) is None:
+                prose += line
+                continue
+            if prose:
+                out += sentences(prose)
+                prose = ""
+            out.append(line)
+        return out + (sentences(prose) if prose else [])
+
+    return split
 
 
 class Chunker:
@@ -53,6 +92,7 @@ class Chunker:
             chunk_size=settings.chunk_size,
             chunk_overlap=min(settings.chunk_overlap, settings.chunk_size // 2),
             paragraph_separator="\n\n",
+            chunking_tokenizer_fn=rows_apart(split_by_sentence_tokenizer()),
         )
 
     def chunk(self, document: Document, context: str = "") -> list[Chunk]:

@@ -144,10 +144,15 @@ def describe(doc_id: str, stem: str, pdf_title: str | None, first_pages: list[st
     elif re.search(r"(?i)\breports?\b.{0,80}\bresults\b|for immediate release|press release",
                    head[:3000]):
         info.form = "earnings release"
-    for pattern in (_FY_END, _Q_END, _REPORT_DATE):
+    ended = None
+    # A 10-Q's cover names the quarter it reports on; it may mention a fiscal year too.
+    order = (_Q_END, _FY_END, _REPORT_DATE) if info.form == "10-Q" else \
+        (_FY_END, _Q_END, _REPORT_DATE)
+    for pattern in order:
         m = pattern.search(head)
         if m:
-            info.period = m.group(0)
+            info.period = " ".join(m.group(0).split())
+            ended = m.group(1)
             info.year = int(m.group(2))
             if pattern is _FY_END and re.match(r"(?i)jan\w*\.? [1-9]\b", m.group(1)):
                 info.year -= 1  # 52/53-week years: "ended January 1, 2023" is fiscal 2022
@@ -168,7 +173,7 @@ def describe(doc_id: str, stem: str, pdf_title: str | None, first_pages: list[st
         years = Counter(int(y) for y in _YEAR.findall(head))
         if years:
             info.year = years.most_common(1)[0][0]
-    if info.form == "10-Q" and info.quarter is None and info.period:
-        month = info.period.split("ended")[-1].split()[0].lower()[:3]
-        info.quarter = {"mar": 1, "jun": 2, "sep": 3}.get(month)
+    if info.form == "10-Q" and info.quarter is None and ended:
+        # The calendar quarter its period ends in ("March 31, 2021" -> Q1).
+        info.quarter = {"mar": 1, "jun": 2, "sep": 3}.get(ended.split()[0].lower()[:3])
     return info

@@ -1,4 +1,5 @@
-"""Text per page from PDFs (pypdf), with repeated headers and footers removed."""
+"""Text per page from PDFs (PDFium, pypdf where PDFium cannot), with repeated headers and
+footers removed and table rows written with their column headers (see tables.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from clusterqa.errors import LoadError
+from clusterqa.loading.tables import label_rows
 
 # pypdf logs what it repairs or cannot read; our own LoadError names the file and the reason
 # once, in the ingest summary, so its warnings would only repeat it without the file name.
@@ -36,7 +38,7 @@ def _pdfium_texts(data: bytes, password: str | None) -> list[str] | None:
         for i in range(len(pdf)):
             page = pdf[i]
             textpage = page.get_textpage()
-            texts.append(textpage.get_text_bounded())
+            texts.append(textpage.get_text_bounded().replace("\r\n", "\n"))
             textpage.close()
             page.close()
         return texts
@@ -71,7 +73,7 @@ def pdf_pages(data: bytes, source: str) -> tuple[dict[str, Any], list[tuple[int,
     if not any(t.strip() for t in texts):
         raise LoadError(source, f"PDF has no text layer ({len(texts)} pages, image-only?); "
                                 "run OCR on it first")
-    texts = strip_repeated_lines(texts)
+    texts = [label_rows(t) for t in strip_repeated_lines(texts)]
     found = {"title": str(title).strip()} if title and str(title).strip() else {}
     return found, [(i, t) for i, t in enumerate(texts, start=1)]
 
