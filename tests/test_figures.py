@@ -13,6 +13,8 @@ from clusterqa.answer.formulas import Avg, Item, Op, Phrase, parse
 from clusterqa.loading import load_file
 from clusterqa.loading.chunking import Chunker
 from clusterqa.loading.tables import label_rows, parse_row, split_row
+from clusterqa.store.lexical import LexicalIndex
+from clusterqa.store.reader import CorpusView
 from clusterqa.types import Document, DocumentMeta, Page, StoredDocument
 from tests import docgen
 
@@ -113,8 +115,10 @@ def _retrieval(question: str, pages: list[tuple[str, str | None]], year: int = 2
     chunks = Chunker().chunk(doc)
     stored = StoredDocument("acme.pdf", doc.source, "h", "m", doc.meta, len(pages), "",
                             tuple(c.chunk_id for c in chunks))
-    view = SimpleNamespace(version=id(doc), chunks={c.chunk_id: c for c in chunks},
-                           documents={"acme.pdf": stored})
+    # Every view is version 1 of acme.pdf, as in separate data dirs: what one view reads
+    # must never be served to another.
+    view = CorpusView(1, {c.chunk_id: c for c in chunks}, {"acme.pdf": stored},
+                      LexicalIndex.build([], [], []))
     hits = [SimpleNamespace(chunk_id=c.chunk_id) for c in chunks]
     return SimpleNamespace(question=SimpleNamespace(text=question), hits=hits, view=view)
 
@@ -178,3 +182,13 @@ def test_no_chunk_cuts_a_row_in_two() -> None:
         for line in chunk.text.split("\n"):
             if "Line item" in line:
                 assert parse_row(line) is not None, line
+
+
+def test_each_store_s_view_reads_its_own_rows() -> None:
+    """Two data dirs can both be at version 1 of a filing of the same name: the second's
+    figure comes from its own rows, never from what was read for the first."""
+    question = "What is the FY2019 capital expenditure (in USD millions) for Acme?"
+    first = FigureAnswerer().answer(_retrieval(question, STATEMENTS))
+    restated = [(text.replace("(1,373)", "(1,999)"), title) for text, title in STATEMENTS]
+    second = FigureAnswerer().answer(_retrieval(question, restated))
+    assert "(1,373)" in first.text and "(1,999)" in second.text

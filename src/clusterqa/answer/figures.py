@@ -63,18 +63,13 @@ def number(written: str) -> Decimal | None:
     return -value if negative else value
 
 
-_ROW_CACHE: dict[tuple[int, str], tuple] = {}
-
-
 def _rows(view: CorpusView, doc_id: str) -> tuple:
     """Every table row of a document: (chunk, row, offsets), in reading order (read once
-    per corpus version: a 500-page 10-K's rows take about 0.1 s)."""
-    key = (view.version, doc_id)
-    if key not in _ROW_CACHE:
-        if len(_ROW_CACHE) >= 32:
-            _ROW_CACHE.pop(next(iter(_ROW_CACHE)))
-        _ROW_CACHE[key] = _read_rows(view, doc_id)
-    return _ROW_CACHE[key]
+    per corpus view: a 500-page 10-K's rows take about 0.1 s)."""
+    key = ("table rows", doc_id)
+    if key not in view.memo:
+        view.memo[key] = _read_rows(view, doc_id)
+    return view.memo[key]
 
 
 def _read_rows(view: CorpusView, doc_id: str) -> tuple:

@@ -44,6 +44,9 @@ class CorpusView:
     documents: Mapping[str, StoredDocument]
     lexical: LexicalIndex
     entities: EntityTable = field(default_factory=lambda: EntityTable({}, {}))
+    # What answering derives from this version once and reuses (a filing's table rows):
+    # it lives and dies with the view, so no other data dir's version can be served from it.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def document_of(self, chunk_id: str) -> StoredDocument:
         return self.documents[self.chunks[chunk_id].doc_id]
