@@ -77,3 +77,38 @@ def test_retrieval_and_answering_widen_a_place_alike() -> None:
     # Words the question already has are not added again, and nothing is widened when off.
     assert not set(question.place_tokens) & set(question.search_tokens)
     assert analyse("which north east firms make games?", expand_places=False).place_tokens == []
+
+
+def test_a_demonym_names_its_place() -> None:
+    """"Welsh startups" are in Wales; a sentence saying "Welsh" or a place in Wales states it."""
+    question = analyse("Which Welsh startups did the digital minister pick out?")
+    assert question.places == ["wales"]
+    (place,) = [t for t in question.terms if t.anchor]
+    assert ("welsh",) in place.alternatives and ("cardiff",) in place.alternatives
+
+
+def test_list_shapes_carry_the_relations_they_ask_for() -> None:
+    from clusterqa.analysis.shape import ORGANISATION, WORK, shape_of
+
+    bought = shape_of("Which Sheffield tech companies have been sold or attracted big investment?")
+    assert bought.relations == ("acquired_by", "raised")
+    assert shape_of("Which tech firms are based at Tramshed Tech in Cardiff?").relations == (
+        "based_at",)
+    assert shape_of("Which universities run the Greater Manchester AI Foundry?").relations == (
+        "run_by",)
+    works = shape_of("Apart from Minecraft Dungeons, what titles has Double Eleven worked on?")
+    assert (works.kind, works.item) == ("list", WORK)
+    engine = shape_of("Which startups were early tenants of the SETsquared centre at Engine Shed?")
+    assert (engine.item, engine.sectors) == (ORGANISATION, ())  # "Engine" is a name's word
+
+
+def test_deal_and_price_questions() -> None:
+    from clusterqa.analysis.question import DEAL, PRICE
+
+    def states(question: str) -> set[str]:
+        return set().union(*(p.states for p in analyse(question).parts))
+
+    assert states("Which Canadian company bought Kontainers?") == {DEAL}
+    assert states("What did Ubisoft pay Activision for FreeStyleGames?") == {DEAL, PRICE}
+    assert states("Which Canadian company bought Kontainers, and how much did it pay?") == {
+        DEAL, PRICE}

@@ -42,10 +42,28 @@ def places_within() -> dict[str, frozenset[str]]:
     return out
 
 
-def places_named(text: str) -> list[str]:
+@lru_cache(maxsize=1)
+def demonyms() -> dict[str, str]:
+    """Adjectives for places ("welsh" -> "wales"), each to a gazetteer place."""
+    raw = yaml.safe_load(
+        resources.files("clusterqa.analysis.data").joinpath("demonyms.yaml").read_text())
+    known = places_within()
+    return {normalize_phrase(k): normalize_phrase(v) for k, v in raw.items()
+            if normalize_phrase(v) in known}
+
+
+def demonym_place(word: str) -> str | None:
+    """The place an adjective names ("Cornish" -> "cornwall"), or None."""
+    return demonyms().get(normalize_phrase(word))
+
+
+def places_named(text: str, adjectives: bool = True) -> list[str]:
     """The gazetteer places ``text`` names, longest first ("south yorkshire" before
-    "yorkshire")."""
+    "yorkshire"); with ``adjectives``, a demonym names its place ("Welsh startups": wales)."""
     norm = f" {normalize_phrase(text)} "
+    for adjective, place in demonyms().items() if adjectives else ():
+        if has_phrase(norm, adjective):
+            norm = re.sub(rf"(?<!\w){re.escape(adjective)}(?!\w)", place, norm)
     found: list[str] = []
     taken: list[tuple[int, int]] = []  # spans of the longer places already found
     for place in sorted((p for p in places_within() if has_phrase(norm, p)), key=len,

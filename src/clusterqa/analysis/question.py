@@ -16,28 +16,31 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from clusterqa.analysis.places import places_named, places_within
+from clusterqa.analysis.places import demonyms, places_named, places_within
 from clusterqa.analysis.shape import FACT, Shape, shape_of
 from clusterqa.analysis.synonyms import synonyms
-from clusterqa.text import tokenize
+from clusterqa.text import has_phrase, normalize_phrase, tokenize
 
 NUMBER, DATE, NAME = "number", "date", "name"
 DEAL, PRICE = "deal", "price"
 # A question about a sale, and one about its price; and what a sentence stating them says.
-_DEAL_Q = re.compile(r"\b(?:who|which \w+|what \w+)\s+(?:bought|acquired|purchased|took over|"
-                     r"owns)\b|\b(?:bought|acquired|taken over|purchased) by\b|\bsold to\b|"
-                     r"\b(?:sell|sold) for\b|\bpa(?:y|id) for\b", re.I)
-_PRICE_Q = re.compile(r"\b(?:sell|sold|go|went) for\b|\bpa(?:y|id) for\b|\bprice\b|"
+_DEAL_Q = re.compile(r"\b(?:who|which(?: \w+){1,3}?|what(?: \w+){1,3}?)\s+(?:bought|acquired|"
+                     r"purchased|took over|owns)\b|\bhow much did \w+ pay\b|\b(?:bought|"
+                     r"acquired|taken over|purchased) by\b|\bsold to\b|\b(?:sell|sold) for\b|"
+                     r"\bpa(?:y|id)(?: \w+){0,3} for\b", re.I)
+_PRICE_Q = re.compile(r"\b(?:sell|sold|go|went) for\b|\bpa(?:y|id)(?: \w+){0,3} for\b|"
+                      r"\bprice\b|"
                       r"\bhow much (?:was|were|did|is)\b.*\b(?:sold|bought|acquired|paid|pay|"
                       r"worth|sale|deal|takeover)\b", re.I)
 DEAL_WORDS = re.compile(r"\b(?:bought|buy|buys|buying|acquir\w*|sold|sells?|sale|purchas\w*|"
-                        r"took over|takeover|taken over|deal|owned|owns|merger|merged)\b", re.I)
+                        r"took over|takeover|taken over|deal|owned|owns|merger|merged|paid|"
+                        r"pays)\b", re.I)
 MONEY_FIGURE = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:bn|billion|m|million)\b", re.I)
 _RARE_ZIPF = 3.3  # rarer than this in general English: a name, whatever its case
 # Words at least this rare (Zipf <= 5) carry the question's content: "revenue" must be stated
 # (or said in other words), "make" need not be.
 REQUIRED_WEIGHT = 2.0
-_PART_SPLIT = re.compile(
+PART_SPLIT = re.compile(
     r",?\s+and\s+(?=(?:how|what|when|where|who|which|whom|whose|is|are|was|were|did|does|do)\b)"
     r"|\?\s+(?=\w)|;\s*", re.I)
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(?P<noun>(?!did|do|does|is|are|was|were|has|"
@@ -194,14 +197,21 @@ def _place_terms(text: str, seen: set[str]) -> list[Term]:
     """Places the text names, longest first: "South Yorkshire" is one anchor, which Sheffield
     covers and plain "Yorkshire" does not."""
     terms = []
+    norm = f" {normalize_phrase(text)} "
     for place in places_named(text):
         toks = tuple(tokenize(place))
         if not toks or set(toks) <= seen:
             continue
-        alternatives = {toks} | {tuple(tokenize(p)) for p in places_within()[place]}
+        # "Welsh" names Wales: a sentence saying either states the place.
+        adjectives = [a for a, p in demonyms().items() if p == place]
+        alternatives = {toks} | {tuple(tokenize(a)) for a in adjectives} | {
+            tuple(tokenize(p)) for p in places_within()[place]}
         terms.append(Term(" ".join(toks), place, 3.0, frozenset(a for a in alternatives if a),
                           True))
         seen.update(toks)
+        for adjective in adjectives:
+            if has_phrase(norm, adjective):
+                seen.update(tokenize(adjective))
     return terms
 
 
@@ -247,7 +257,7 @@ def analyse(question: str, expand_places: bool = True) -> Question:
                    and w not in _NOT_NAMES}
     # The whole corpus is about the UK: these never narrow anything down.
     seen: set[str] = set(tokenize(" ".join(EVERYWHERE)))
-    pieces = [p for p in _PART_SPLIT.split(text) if p and p.strip() and len(p.split()) > 1]
+    pieces = [p for p in PART_SPLIT.split(text) if p and p.strip() and len(p.split()) > 1]
     parts = [_part(piece, capitalised, seen) for piece in pieces] or [Part((), frozenset())]
     # A later part without anchors ("... and how big was *its* workforce?") is about the
     # first part's subject.
@@ -259,7 +269,10 @@ def analyse(question: str, expand_places: bool = True) -> Question:
     places = places_named(text)
     return Question(
         text=question, search_tokens=search_tokens,
-        place_tokens=_widened(places, set(search_tokens)) if expand_places else [],
+        # (retrieval widens only places named as places: "Welsh" names Wales for the
+        # answer, but a passage about Swansea is no nearer to "the Welsh cluster")
+        place_tokens=_widened(places_named(text, adjectives=False), set(search_tokens))
+        if expand_places else [],
         places=places, terms=[t for p in parts for t in p.terms], parts=parts,
         wants_list=bool(_LIST_Q.search(text)),
         words=frozenset(w.lower() for w, _ in surface), shape=shape_of(text))

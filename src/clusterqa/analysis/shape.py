@@ -20,19 +20,30 @@ _ITEM_NOUNS = {
     PLACE: r"regions|areas|places|cities|towns|clusters|locations|counties",
     SECTOR: r"sectors|specialisms|specialities|strengths|industries|fields",
 }
-_LIST = re.compile(r"^\s*(?:which|what|name|list|who)\b|\b(?:name|list) (?:the|some|all)\b",
-                   re.I)
+# "Which ...", and "Apart from X, what titles ...": a list's question word opens a clause.
+_LIST = re.compile(r"(?:^|[,;:]\s*)(?:which|what|name|list|who)\b|\b(?:name|list) "
+                   r"(?:the|some|all)\b", re.I)
 _ABOUT = re.compile(r"^\s*(?:tell me about (?P<w>.+?)\??$|what (?:does|do) (?P<x>.+?) do\b|"
                     r"who (?:is|are) (?P<y>[A-Z].+?)\??$|what is (?P<z>[A-Z][\w&' -]+)\??$)",
                     re.I)
 _COUNT = re.compile(r"\bhow many (?P<noun>\w+)", re.I)
 _FOUNDERS = re.compile(r"\bwho (?:founded|co-founded|set up|started|created|launched|"
                        r"were the founders|are the founders)\b", re.I)
+# The relations a list's items have, by the words a question asks them with: to a thing it
+# names ("which studios has EA bought?") or to anything ("which Liverpool studios have been
+# bought?"). "raised" stands for money raised or an investor's backing.
 _RELATIONS = (
-    ("acquired_by", re.compile(r"\b(?:bought|acquired|purchased|taken over|took over|"
-                               r"owned|sold to|belong to|belongs to|part of)\b", re.I)),
-    ("founded_by", re.compile(r"\b(?:founded|set up|started|co-founded|created) by\b|"
-                              r"\bhas (?P<who>.+?) founded\b|\bstarted by\b", re.I)),
+    ("acquired_by", re.compile(r"\b(?:bought|acquired|purchased|taken over|took over|owned|"
+                               r"sold|belong to|belongs to|part of|snapped up)\b", re.I)),
+    ("founded_by", re.compile(r"\b(?:founded|set up|started|co-founded|created|launched) by\b|"
+                              r"\bhas (?P<who>.+?) (?:founded|set up|started)\b", re.I)),
+    ("raised", re.compile(r"\b(?:raised|raise|funding|investment|invested|backed|attracted)\b",
+                          re.I)),
+    ("based_at", re.compile(r"\bbased at\b|\btenants?\b|\bhosted\b|\bhoused\b|"
+                            r"\bhome to\b|\bresident\b", re.I)),
+    # "which universities run the AI Foundry?", "who is behind the centre?": its runners
+    ("run_by", re.compile(r"\b(?:run|runs|ran|operate|operates|manage|manages|behind|partners "
+                          r"in|members of)\b", re.I)),
 )
 
 
@@ -42,8 +53,12 @@ class Shape:
     item: str | None = None  # what a list's items are
     kinds: tuple[str, ...] = ()  # organisation kinds asked for ("studio", "startup")
     sectors: tuple[str, ...] = ()
-    relation: str | None = None  # a relation the items have to a named thing
+    relations: tuple[str, ...] = ()  # relations the items have (to a named thing, or any)
     subject: str | None = None  # what an ABOUT question is about
+
+    @property
+    def relation(self) -> str | None:
+        return self.relations[0] if self.relations else None
 
 
 def shape_of(text: str) -> Shape:
@@ -70,9 +85,10 @@ def _list_shape(kind: str, text: str, noun: str) -> Shape:
                  if re.search(rf"\b(?:{pattern})$", noun)), ORGANISATION)
     kinds = tuple(dict.fromkeys(kind_words()[w] for w in noun.split() if w in kind_words()))
     # What the items do: sector words outside the kind noun ("which *games* studios").
-    sectors = tuple(sorted(sectors_in(text)))
-    relation = next((name for name, pattern in _RELATIONS if pattern.search(text)), None)
-    return Shape(kind, item, kinds, sectors, relation)
+    # (not from a name the question holds: "Engine Shed" says nothing of mobility)
+    sectors = tuple(sorted(sectors_in(re.sub(r"(?<=\s)[A-Z][a-z][\w'-]*", " ", text))))
+    relations = tuple(name for name, pattern in _RELATIONS if pattern.search(text))
+    return Shape(kind, item, kinds, sectors, relations)
 
 
 _NOT_NOUNS = frozenset(["is", "was", "has", "does", "its", "this", "us", "as", "his"])

@@ -20,7 +20,7 @@ class Answerer:
         self.figures = FigureAnswerer()
 
     def answer(self, retrieval: Retrieval, region: str | None = None) -> Answer:
-        table = answer_from_table(retrieval, region)
+        table = answer_from_table(retrieval, region, self.extractive.embedder)
         if table is not None and retrieval.question.shape.kind == ABOUT:
             return table
         figure = self.figures.answer(retrieval, region) if table is None else None

@@ -23,13 +23,16 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from clusterqa.analysis import NAME, Part, Question, Term, answer_kinds
+from clusterqa.analysis import NAME, NUMBER, Part, Question, Term, answer_kinds
+from clusterqa.analysis.places import places_within
 from clusterqa.analysis.question import DEAL, DEAL_WORDS, MONEY_FIGURE, PRICE
 from clusterqa.embeddings import Embedder
+from clusterqa.entities.guide import Guide, guide
+from clusterqa.entities.names import find_names, is_place
 from clusterqa.retrieve import Hit, Retrieval
 from clusterqa.settings import AnsweringSettings
 from clusterqa.store.reader import CorpusView
@@ -39,6 +42,10 @@ from clusterqa.types import Answer, Citation
 ABSTAIN_TEXT = ("The reports don't say: nothing in the ingested documents answers this. "
                 "The nearest passages are shown below, but none of them is an answer.")
 DENSE_WEIGHT = 0.5
+# Support added to a sentence the entity table records as stating what was asked of the
+# entity the question names (its staff, its founding, its deal), and again for the deal
+# between the most of the entities named.
+STATED_BONUS = 0.1
 # How much a question word counts when found beside the sentence rather than in it.
 ANTECEDENT_CREDIT = 0.8
 CONTEXT_CREDIT = 0.5
@@ -65,10 +72,12 @@ class Candidate:
     matched: frozenset[str] = frozenset()  # question terms this sentence states
     leans_on_antecedent: bool = False  # its anchors are named only in the antecedent
     vector: np.ndarray | None = None
+    stated: float = 0.0  # the table records it as stating what was asked (guide.py)
+    credit: dict[str, float] = field(default_factory=dict)  # of the question's anchors
 
     @property
     def support(self) -> float:
-        return DENSE_WEIGHT * self.dense + (1 - DENSE_WEIGHT) * self.coverage
+        return DENSE_WEIGHT * self.dense + (1 - DENSE_WEIGHT) * self.coverage + self.stated
 
 
 def _is_label(text: str) -> bool:
@@ -103,7 +112,7 @@ class ExtractiveAnswerer:
         chosen = self._choose(candidates, prof)
         if not chosen:
             return self._abstain(view, question, hits, candidates, region)
-        return self._compose(view, question, hits, candidates, chosen, region)
+        return self._compose(view, prof, hits, candidates, chosen, region)
 
     # --- candidates -----------------------------------------------------------------------
 
@@ -153,14 +162,19 @@ class ExtractiveAnswerer:
             return
         total = sum(t.weight for t in prof.terms)
         every = {*prof.terms, *(a for p in prof.parts for a in p.anchors)}
+        known = guide(prof, retrieval.view.entities)
         for cand in candidates:
             credit = {t.token: self._credit(t, cand) for t in every}
             cand.coverage = (sum(t.weight * credit[t.token] for t in prof.terms) / total
                              if total else 0.0)
             cand.matched = frozenset(k for k, v in credit.items() if v >= ANTECEDENT_CREDIT)
+            cand.credit = {t.token: credit[t.token] for p in prof.parts for t in p.anchors}
             cand.leans_on_antecedent = bool(_STARTS_ANAPHORIC.match(cand.text)) or any(
                 credit[a.token] == ANTECEDENT_CREDIT for p in prof.parts for a in p.anchors)
-            cand.eligible = any(self._answers_part(cand, part, credit) for part in prof.parts)
+            cand.eligible = any(self._answers_part(cand, part, credit, known)
+                                for part in prof.parts)
+            said = clean_sentence(cand.text)
+            cand.stated = STATED_BONUS * (known.states(said) + (said in known.closest))
         # Only sentences that can answer need their meaning compared: embedding the others
         # would cost most of the answer's time and change nothing.
         eligible = [c for c in candidates if c.eligible]
@@ -183,16 +197,24 @@ class ExtractiveAnswerer:
             return CONTEXT_CREDIT
         return 0.0
 
-    def _answers_part(self, cand: Candidate, part: Part, credit: dict[str, float]) -> bool:
+    def _answers_part(self, cand: Candidate, part: Part, credit: dict[str, float],
+                      known: Guide) -> bool:
         """About all the part's anchors, stating most of its content words (all of them when
-        it has one), and carrying the kind of answer it asks for."""
+        it has one), and carrying the kind of answer it asks for. A question about a deal of
+        an entity the table records deals of is answered by those deals' sentences, and not
+        at all when they lack what it asks (the buyer's name, the price)."""
         if any(credit[t.token] == 0 for t in part.anchors):
             return False
         missing = sum(credit[t.token] == 0 for t in part.required)
         if missing > int(len(part.required) * self.settings.max_missing_share):
             return False
         said = clean_sentence(cand.text)
+        if DEAL in part.states and known.deals and (
+                said not in known.deals or (NAME in part.expects and known.unnamed_buyers)):
+            return False
         if DEAL in part.states and not DEAL_WORDS.search(said):
+            return False
+        if NUMBER in part.expects and known.amount_missing:
             return False
         if PRICE in part.states and not MONEY_FIGURE.search(said):
             return False
@@ -246,17 +268,25 @@ class ExtractiveAnswerer:
             names |= new_names
         return chosen
 
-    def _compose(self, view: CorpusView, question: str, hits: Sequence[Hit],
+    def _compose(self, view: CorpusView, prof: Question, hits: Sequence[Hit],
                  candidates: list[Candidate], chosen: list[Candidate], region: str | None
                  ) -> Answer:
+        """The answer leads with the sentence that states what was asked ("Flutter bought it
+        in November 2021 for £402m."), not with the sentence its "it" points back to: the
+        question names what "it" is. That sentence is quoted first only when it holds the
+        name asked for ("Who bought PrettyLittleThing?" -> "boohoo was started ... It had
+        bought ... PrettyLittleThing"); otherwise it is marked in its passage, not quoted."""
         numbers: dict[int, int] = {}
         quoted: list[Candidate] = []
+        context: list[Candidate] = []  # marked in their passages, not quoted
         for cand in chosen:
-            # A sentence that says "it" is quoted after the sentence that names "it".
             ante = cand.antecedent
             if ante is not None and cand.leans_on_antecedent and ante not in quoted \
                     and ante not in chosen:
-                quoted.append(ante)
+                if _needs_antecedent(cand, ante, prof):
+                    quoted.append(ante)
+                else:
+                    context.append(ante)
             if cand not in quoted:
                 quoted.append(cand)
         sentences: list[tuple[str, int]] = []
@@ -265,9 +295,9 @@ class ExtractiveAnswerer:
             sentences.append((_terminate(clean_sentence(cand.text)), n))
         text = " ".join(f"{s} [{n}]" for s, n in sentences)
         citations = [self._citation(view, n, hits[i], candidates,
-                                    [c for c in quoted if c.hit_index == i])
+                                    [c for c in [*quoted, *context] if c.hit_index == i])
                      for i, n in sorted(numbers.items(), key=lambda kv: kv[1])]
-        return Answer(question, text, False, citations, region, sentences=sentences)
+        return Answer(prof.text, text, False, citations, region, sentences=sentences)
 
     def _abstain(self, view: CorpusView, question: str, hits: Sequence[Hit],
                  candidates: list[Candidate], region: str | None) -> Answer:
@@ -306,6 +336,38 @@ def _names(text: str, prof: Question) -> set[str]:
         return set()
     return {w for w in re.findall(r"\b[A-Z][\w&'-]+", clean_sentence(text))[1:]
             if w.lower() not in prof.words}
+
+
+def _needs_antecedent(cand: Candidate, antecedent: Candidate, prof: Question) -> bool:
+    """Whether the sentence a pronoun points back to must be quoted first: when it holds
+    the name asked for. "Who bought PrettyLittleThing?" -> "It had bought Manchester rival
+    PrettyLittleThing" names no buyer, "boohoo was started ..." does; "Where has Citi been a
+    tenant?" -> "It has had campuses ..., with tenants such as Citi": what "It" is, the
+    question does not say. "What did Flutter pay for tombola?" -> "Flutter bought it in
+    November 2021 for £402m" needs nothing before it: the question names what "it" is."""
+    if NAME not in prof.expects:
+        return False
+    if _STARTS_WITH_PRONOUN.match(cand.text) and not _names_referent(cand, prof):
+        return True  # "It has had campuses ..." ("Its parent Sumo Group bought" has a subject)
+    return not _new_names(cand.text, prof) and bool(_new_names(antecedent.text, prof))
+
+
+def _names_referent(cand: Candidate, prof: Question) -> bool:
+    """Whether the question names what the sentence's pronoun stands for: a name of the
+    question's (not a place) is stated only in the sentence the pronoun points back to."""
+    return any(credit == ANTECEDENT_CREDIT and token not in _PLACE_TOKENS
+               for token, credit in cand.credit.items())
+
+
+_STARTS_WITH_PRONOUN = re.compile(r"^(?:It|They|He|She|The (?:\w+[ -]){0,3}(?:firm|company|"
+                                  r"group|studio|bank|business|startup|developer))\b(?!['’])")
+_PLACE_TOKENS = frozenset(t for place in places_within() for t in tokenize(place))
+
+
+def _new_names(text: str, prof: Question) -> list[str]:
+    """Names in a sentence that the question does not name, places apart."""
+    return [m.text for m in find_names(clean_sentence(text)) if not is_place(m.text) and
+            not set(m.text.lower().split()) <= prof.words]
 
 
 def _terminate(sentence: str) -> str:

@@ -11,10 +11,13 @@ answer stands, led by the names its sentences give of the kind asked for.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
+from weakref import WeakKeyDictionary
+
+import numpy as np
 
 from clusterqa.analysis import Question
-from clusterqa.analysis.places import places_within
 from clusterqa.analysis.shape import (
     ABOUT,
     COUNT,
@@ -25,8 +28,10 @@ from clusterqa.analysis.shape import (
     SECTOR,
     WORK,
 )
+from clusterqa.embeddings import Embedder
 from clusterqa.entities.lexicon import kind_words, sector_words
 from clusterqa.entities.names import ORG, find_names, is_place, looks_like_person, name_key
+from clusterqa.entities.query import Match, asked_places, matching, shown_name, wants_organisations
 from clusterqa.entities.table import UNKNOWN, Entity, EntityTable, Evidence
 from clusterqa.retrieve import Retrieval
 from clusterqa.store.reader import CorpusView
@@ -35,118 +40,87 @@ from clusterqa.types import Answer, Citation, Item
 
 MAX_QUOTES = 6
 # "A, B and C", "A and B": a sentence that lists names.
-_ENUMERATION = re.compile(r"\b[A-Z][\w.&'-]*(?: [A-Z0-9][\w.&'-]*)*(?:, [A-Z][\w.&'-]*"
-                          r"(?: [A-Z0-9][\w.&'-]*)*)* (?:and|or) [A-Z]")
+_NAME = r"[A-Z][\w.&'-]*(?: (?:of |for |& )?[A-Z0-9][\w.&'-]*)*"
+_ENUMERATION = re.compile(rf"\b{_NAME}(?:, (?:the )?{_NAME})*,? (?:and|or) (?:the )?[A-Z]")
 # What an entity card says, in this order.
 CARD = ("place", "kind", "sector", "founded", "founded_by", "acquired_by", "raised", "employs",
         "worked_on")
 
 
-def answer_from_table(retrieval: Retrieval, region: str | None) -> Answer | None:
-    """A list, count or card answer from the entity table, or None when it has none."""
+def answer_from_table(retrieval: Retrieval, region: str | None,
+                      embedder: Embedder | None = None) -> Answer | None:
+    """A list, count or card answer from the entity table, or None when it has none.
+    ``embedder`` lets a list match a sector the lexicon does not give a firm by the
+    similarity of the clause naming it to the sector's words."""
     question, view = retrieval.question, retrieval.view
     shape = question.shape
     if shape.kind == ABOUT:
         entity = view.entities.get(shape.subject or "")
         return _card(question, entity, view, region) if entity else None
     # A count is usually of something the reports state as a figure; a compound question
-    # ("who started X, and how big ...") asks more than a list.
-    if shape.kind != LIST or len(question.parts) > 1:
+    # asks more than a list, unless its later parts ask about the items ("..., and by
+    # whom?").
+    if shape.kind != LIST or any(any(t.anchor for t in p.terms) for p in question.parts[1:]):
         return None
     relation = {PERSON: "founded_by", WORK: "worked_on"}.get(shape.item or "")
     if relation is not None:
         return _objects(question, relation, view, region)
-    if shape.item != ORGANISATION or not (shape.kinds or shape.relation):
+    if "run_by" in shape.relations:  # "which universities run the Greater Manchester AI Foundry?"
+        return _objects(question, "run_by", view, region)
+    if not wants_organisations(question):
         return None
-    found = matching(question, view.entities, region)
+    found = matching(question, view.entities, region, _embed(embedder), view.chunks)
     if not found:
         return None
     return _listed(question, found, view, region)
 
 
-def matching(question: Question, table: EntityTable, region: str | None
-             ) -> list[tuple[Entity, Evidence]]:
-    """The organisations a list question asks for, each with its best evidence. Needs at
-    least one constraint (a place, a sector or a relation to a named thing): "which firms?"
-    alone is no question the table can answer."""
-    shape = question.shape
-    places = {p for named in question.places for p in {named, *places_within()[named]}}
-    related = _related(question, table)
-    if not places and not shape.sectors and related is None:
-        return []
-    if related is None and any(not is_place(m.text) for m in find_names(question.text)
-                               if m.text.lower() not in kind_words()):
-        return []  # "which manufacturers are at Sheffield's AMP?": the table knows no "at"
-    candidates = table.select(places=places or None, sectors=shape.sectors,
-                              kinds=shape.kinds, region=region)
-    if related is not None:
-        candidates = [e for e in candidates if e.key in related]
-    asked = {name_key(t.word) for t in question.terms if t.anchor}
-    out = []
-    for entity in candidates:
-        if entity.key in asked:
-            continue
-        evidence = _best_evidence(entity, places, shape.sectors, related)
-        if evidence is not None:
-            out.append((entity, evidence))
-    return out
+# Each embedder's vectors for short texts, cached across questions (an entity's clauses are
+# asked about again and again). Keyed by embedder: two models' vectors must never mix.
+_VECTORS: WeakKeyDictionary[Embedder, OrderedDict[str, np.ndarray]] = WeakKeyDictionary()
 
 
-def _related(question: Question, table: EntityTable) -> set[str] | None:
-    """For "which studios has Electronic Arts bought?": the keys of the entities that have
-    the relation asked for to a thing the question names; None when it asks none."""
-    relation = question.shape.relation
-    if relation is None:
+def _embed(embedder: Embedder | None):
+    """A function giving ``embedder``'s vectors for short texts, through its cache."""
+    if embedder is None:
         return None
-    named = [table.get(t.word) for t in question.terms if t.anchor]
-    targets = {e.key for e in named if e is not None}
-    if not targets:
-        # The named thing may be a person the table knows only as an object ("founded by").
-        targets = {name_key(m.text) for m in find_names(question.text)}
-    return {e.key for e in table.entities.values()
-            if any(name_key(o) in targets for o in e.objects(relation))}
+    cache = _VECTORS.setdefault(embedder, OrderedDict())
 
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        if missing:
+            for text, vector in zip(missing, embedder.embed([clean_sentence(t) for t in
+                                                             missing]), strict=True):
+                cache[text] = vector
+        while len(cache) > 20_000:
+            cache.popitem(last=False)
+        return np.stack([cache[t] for t in texts])
 
-def _best_evidence(entity: Entity, places: set[str], sectors: Sequence[str],
-                   related: set[str] | None) -> Evidence | None:
-    """The sentence that shows most of what was asked: an asked place first (the constraint
-    a reader checks first), then an asked sector, then the shortest."""
-    def shows(e: Evidence, relation: str) -> bool:
-        return any(o.fact.sentence == e.fact.sentence and o.fact.relation == relation and (
-            normalize_phrase(o.fact.obj or "") in places if relation == "place" else
-            o.fact.obj in sectors) for o in entity.evidence)
-
-    def score(e: Evidence) -> tuple[bool, bool, bool, int]:
-        says_own = (e.fact.relation == "place" and normalize_phrase(e.fact.obj or "") in places
-                    ) or (e.fact.relation == "sector" and e.fact.obj in sectors)
-        return (shows(e, "place"), shows(e, "sector"), says_own, -len(e.fact.sentence))
-
-    usable = [e for e in entity.evidence if e.chunk_id is not None and
-              entity.name.lower() in e.fact.sentence.lower()]
-    return max(usable, key=score, default=None)
+    return embed
 
 
 def _shown_place(entity: Entity, evidence: Evidence, asked: set[str]) -> str | None:
     """The place an item is listed with: the one its evidence gives, else one inside the
     places asked for ("Sumo Digital (Sheffield)" for South Yorkshire, though the table also
-    has its Leamington studio), else its first."""
+    has its Leamington studio), else its first home."""
     if evidence.fact.relation == "place" and evidence.fact.obj:
         return evidence.fact.obj
     inside = [p for p in entity.places if normalize_phrase(p) in asked]
-    return (inside or entity.places or [None])[0]
+    return (inside or entity.home_places or [None])[0]  # (a US office alone is no home)
 
 
-def _listed(question: Question, found: list[tuple[Entity, Evidence]], view: CorpusView,
+def _listed(question: Question, found: list[Match], view: CorpusView,
             region: str | None) -> Answer:
     numbers: dict[str, int] = {}
     items: list[Item] = []
     quotes: list[tuple[str, int]] = []
     spans: dict[str, list[tuple[int, int]]] = {}
-    asked = {p for named in question.places for p in {named, *places_within()[named]}}
-    for entity, evidence in found:
+    asked = asked_places(question)
+    for match in found:
+        entity, evidence = match.entity, match.evidence
         n = numbers.setdefault(evidence.chunk_id, len(numbers) + 1)
         place = _shown_place(entity, evidence, asked)
-        items.append(Item(entity.name, (entity.kinds or [ORG])[0], place,
+        items.append(Item(shown_name(entity, evidence), (entity.kinds or [ORG])[0], place,
                           view.entities.region_of(entity, place),
                           (entity.sectors or [None])[0], [n]))
         sentence = clean_sentence(evidence.fact.sentence)
@@ -167,20 +141,20 @@ def _objects(question: Question, relation: str, view: CorpusView, region: str | 
              ) -> Answer | None:
     """"Who founded Sage?", "what games has Sumo Digital made?": the founders or works the
     table records for the one entity the question names."""
-    named = [e for t in question.terms if t.anchor
-             for e in [view.entities.get(t.word)] if e is not None]
-    named += [e for m in find_names(question.text) for e in [view.entities.get(m.text)]
-              if e is not None and e not in named]
-    if len(named) != 1:
+    named = view.entities.named_in(question.text)
+    having = [e for e in named if e.facts(relation)]  # "Rockstar Leeds", not "PSP"
+    if len(having) != 1:
         return None
-    entity = named[0]
+    entity = having[0]
+    said = normalize_phrase(question.text)  # "Apart from Minecraft Dungeons, what titles ..."
     numbers: dict[str, int] = {}
     items: dict[str, Item] = {}
     quotes: list[tuple[str, int]] = []
     spans: dict[str, list[tuple[int, int]]] = {}
     for evidence in entity.facts(relation):
         obj = evidence.fact.obj
-        if not obj or evidence.chunk_id is None or name_key(obj) in items:
+        if not obj or evidence.chunk_id is None or name_key(obj) in items or \
+                normalize_phrase(obj) in said or not _of_kind(obj, question, view.entities):
             continue
         n = numbers.setdefault(evidence.chunk_id, len(numbers) + 1)
         items[name_key(obj)] = Item(obj, question.shape.item, citations=[n])
@@ -198,6 +172,17 @@ def _objects(question: Question, relation: str, view: CorpusView, region: str | 
                  for chunk_id, n in sorted(numbers.items(), key=lambda kv: kv[1])]
     return Answer(question.text, text, False, citations, region,
                   sentences=[(lead, 0), *quotes], items=list(items.values()), lead=lead)
+
+
+def _of_kind(name: str, question: Question, table: EntityTable) -> bool:
+    """Whether a related name is of the kind asked for ("which *universities* run X?"): by
+    what the table knows of it, or by a kind word in the name itself."""
+    kinds = set(question.shape.kinds)
+    if not kinds:
+        return True
+    entity = table.get(name)
+    named = {kind_words()[w.lower()] for w in name.split() if w.lower() in kind_words()}
+    return bool(kinds & (named | set(entity.kinds if entity else ())))
 
 
 def _card(question: Question, entity: Entity, view: CorpusView, region: str | None
@@ -264,11 +249,14 @@ def lead_with_items(answer: Answer, question: Question, table: EntityTable) -> A
     if answer.abstained or shape.kind not in (LIST, COUNT) or not answer.sentences:
         return answer
     asked = {name_key(m.text) for m in find_names(question.text)}
+    # what the question itself names (a place a list of places is inside is no item)
+    said = {normalize_phrase(m.text) for m in find_names(question.text)} | set(question.places)
     items: dict[str, Item] = {}
     for i, (sentence, n) in enumerate(answer.sentences):
-        names = [name for name in _names_of_kind(sentence, shape.item, table)
-                 if name_key(name) not in asked and not set(name.lower().split()) <=
-                 question.words]
+        names = [name for name in _names_of_kind(sentence, shape.item, table, shape.kinds)
+                 if name_key(name) not in asked and normalize_phrase(name) not in said and
+                 not (len(name.split()) == 1 and name.lower() in question.words and
+                      not is_place(name))]
         # Items come from the best sentence, and from later ones that list several.
         if i and (len(names) < 2 or not _ENUMERATION.search(sentence)):
             continue
@@ -286,13 +274,29 @@ def lead_with_items(answer: Answer, question: Question, table: EntityTable) -> A
     return answer
 
 
-def _names_of_kind(sentence: str, item: str | None, table: EntityTable) -> list[str]:
+def _of_each(sentence: str, kinds: Sequence[str]) -> list[str]:
+    """"the universities of Bath, Bristol and Exeter": Bath, Bristol and Exeter, each a
+    university (listed by the name the sentence gives)."""
+    out = []
+    for match in re.finditer(rf"\b(?P<noun>[a-z]+) of (?P<list>{_NAME}(?:, {_NAME})*,? "
+                             rf"(?:and|or) {_NAME})", sentence):
+        noun = match.group("noun")
+        if kind_words().get(noun) not in kinds or not noun.endswith("s"):
+            continue
+        out += re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", match.group("list"))
+    return out
+
+
+def _names_of_kind(sentence: str, item: str | None, table: EntityTable,
+                   kinds: Sequence[str] = ()) -> list[str]:
     if item == SECTOR:
         low = sentence.lower()
         found = [w for w in sorted(sector_words(), key=len, reverse=True)
                  if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", low)]
         return [w for w in found if not any(w != o and w in o for o in found)]
-    out = []
+    out = _of_each(sentence, kinds) if item == ORGANISATION else []
+    if out:
+        return out
     listed = [range(m.start(), m.end()) for m in _ENUMERATION.finditer(sentence)]
     organisations = {e.key for e in table.organisations()}
     for mention in find_names(sentence):

@@ -1,45 +1,117 @@
 """Facts from a document's text, by rules: who is what, where, in which sector, and who founded,
-bought, funded or made what, each with the sentence that states it.
+bought, funded, hosted or made what, each with the sentence that states it.
 
 Reads paragraph by paragraph. A paragraph is about what its first name names (a profile, a
-list item), so "It", "The firm" or "The Leamington studio" at the start of a later sentence is
-that entity. A short lead-in ("Games.", "Startups:") says what the paragraph's firms do.
-Around each organisation's name, the words that describe it give its kind, place and sector:
-"Newcastle studio Reflections", "Middlesbrough's Double Eleven", "tombola, the Sunderland
-online bingo company", "Zorbcorp is a Gateshead drone maker".
+list item), so "It", "The firm", "the studio" or "The Leamington studio" later in it is that
+entity (or the last sentence's subject). A lead-in says what the paragraph's firms are:
+"Games." gives a sector, "Startups:" a kind, "Sheffield:" or "Cornish software:" a place,
+"Boho Zone, Middlesbrough:" names what the paragraph is about. Around each organisation's
+name, the words that describe it give its kind, place and sector (describe.py); the clause it
+stands in gives its relations (relations.py).
+
+Relations (``Fact.relation``): mention, kind, place, sector, founded, founded_by,
+founders_from (where the founders came from), acquired_by, raised, invested_by, backed_by,
+based_at (a tenant of a hub), employs, worked_on, alias (another name of the same thing).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
-from clusterqa.entities.lexicon import kind_pattern, kind_words, sectors_in
-from clusterqa.entities.names import ORG, PERSON, PLACE, Mention, find_names, is_place
+from clusterqa.analysis.places import demonym_place
+from clusterqa.entities.describe import (
+    describe,
+    describe_reference,
+    enumeration,
+    from_name,
+    takes_label,
+)
+from clusterqa.entities.lexicon import kind_words, sector_words, sectors_in
+from clusterqa.entities.names import ORG, PLACE, Mention, find_names, is_place
+from clusterqa.entities.relations import Clause, relate
 from clusterqa.text import SOURCE_MARKER, sentence_spans
 from clusterqa.types import Document, Fact
 
-# Stored with the facts: a change of rules re-extracts every document (nothing re-embedded).
-EXTRACTOR_VERSION = "6"
 
-MONEY = re.compile(r"[£$€]\s?\d[\d,.]*\s?(?:bn|billion|m|million|k|thousand)?\b|"
-                   r"\d[\d,.]*\s?(?:bn|billion|m|million) (?:pounds|dollars|euros)\b")
+def _rules_version() -> str:
+    """A digest of the rules (these modules and the lexicon): stored with the facts, so any
+    change of rules re-extracts every document (from stored text, nothing re-embedded)."""
+    digest = hashlib.sha256()
+    for name in ("extract.py", "describe.py", "relations.py", "clause.py", "ties.py", "works.py",
+                 "names.py", "lexicon.py",
+                 "data/lexicon.yaml", "data/first_names.txt"):
+        digest.update(resources.files("clusterqa.entities").joinpath(name).read_bytes())
+    for name in ("places.yaml", "demonyms.yaml"):
+        digest.update(resources.files("clusterqa.analysis.data").joinpath(name).read_bytes())
+    return "8-" + digest.hexdigest()[:12]
+
+
+EXTRACTOR_VERSION = _rules_version()
+
 YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _ANAPHOR = re.compile(
-    r"^(?:(?i:it|its|they|their|this)|The (?:[\w'’-]+ ){0,4}?(?P<kind>\w+))\b"
+    r"(?:(?i:it|its|they|their|this|his|her)|The (?:[\w'’-]+ ){0,4}?(?P<kind>\w+))\b"
     r"(?!\s+(?:of|in)\b)")
 # What may stand before a clause's subject: "In 2018", "By early 2024", "at that point".
 _OPENER = re.compile(r"\s*(?:(?:in|by|since|from|after|at|on) [^,]{0,30}?(?:\d{4}|point|time)"
                      r",?\s+|then,?\s+|later,?\s+)?", re.I)
-_CLAUSE_END = re.compile(r"[;.!?]|, (?:which|who|while|and it|but)\b| and (?:it|its)\b")
+_VERBISH = re.compile(r"\b(?:is|was|are|were|has|had|have|said|says|told|added|wrote|"
+                      r"announced|explained)\b")
+# "Sheffield: ...", "Cornish software: ...", "Boho Zone, Middlesbrough: ...".
+_LABEL_PREFIX = re.compile(r"^\s*(?P<label>[^:;.!?\"“]{2,60}?):\s+(?=\S)")
+_CLAUSE_CUT = re.compile(r";\s*|,? and (?=(?:it|its|they)\b)|, and (?=[A-Z])|"
+                         r" and (?=(?:[\w-]+ ){0,4}?[A-Z][\w.&'-]*(?: [A-Z][\w.&'-]*)* "
+                         r"(?:raised|was|were|bought|acquired|sold|opened|launched)\b)|"
+                         r", (?=[A-Z][\w.&'-]*(?: [A-Z][\w.&'-]*)* (?:raised|was|were|bought|"
+                         r"acquired|sold|opened|launched)\b)")
+# A definite description or pronoun standing for the entity a paragraph is about: "bought
+# it", "the studio", "the Southam publisher", "The Cardiff insurer". Lower-case words or
+# places may describe it; a name right after ("the studio Reflections") makes it no reference.
+_REFERENCE_NOUNS = ("plant", "site", "fab", "foundry", "ISP")
+# The kinds a reference may stand for: "the government" or "the council" is no firm's name.
+_REFERENCE_KINDS = frozenset({"firm", "startup", "studio", "bank"})
+
+
+@lru_cache(maxsize=1)
+def _reference() -> re.Pattern:
+    nouns = sorted([w for w, k in kind_words().items() if k in _REFERENCE_KINDS] +
+                   list(_REFERENCE_NOUNS), key=len, reverse=True)
+    return re.compile(rf"(?<![\w'’])(?:(?P<it>it|It)\b(?!['’])|(?P<the>[Tt]he) (?P<desc>"
+                      rf"(?:[\w'’-]+ ){{0,3}}?)(?P<kind>{'|'.join(nouns)})\b"
+                      rf"(?! (?:of|[A-Z0-9]))(?!['’]))")
+
+
+@dataclass
+class Paragraph:
+    """What a paragraph has said so far: what it is about and what its lead-in says."""
+
+    topic: str | None = None
+    previous: str | None = None  # the last sentence's subject
+    sectors: set[str] = field(default_factory=set)  # from a lead-in ("Games.")
+    kind: str | None = None  # "Startups:"
+    place: str | None = None  # "Sheffield:", "Cornish software:"
+    last_place: str | None = None  # the place named last ("the town's Lab42")
+    # The organisation named last: a paragraph of an article that opens "The scaleup digital
+    # entertainment firm ..." is about the firm the paragraph before it named last.
+    named: str | None = None
+    brands: re.Pattern | None = None  # the document's lower-case brands ("boohoo")
 
 
 def extract(document: Document) -> list[Fact]:
     """Every fact the rules find in ``document``, in reading order."""
     facts: list[Fact] = []
+    brands = _lower_case_brands(document)
     for page in document.pages:
+        named: str | None = None  # the organisation the last paragraph named last
         for start, end in _paragraphs(page.text):
-            facts.extend(_paragraph(page.text, start, end, page.number))
+            para = Paragraph(named=named, brands=brands)
+            facts.extend(_paragraph(page.text, start, end, page.number, para))
+            named = para.named
     return facts
 
 
@@ -48,16 +120,14 @@ def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
         yield match.start(), match.end()
 
 
-def _paragraph(text: str, p_start: int, p_end: int, page: int | None) -> list[Fact]:
+def _paragraph(text: str, p_start: int, p_end: int, page: int | None, para: Paragraph
+               ) -> list[Fact]:
     facts: list[Fact] = []
-    topic: str | None = None
-    previous: str | None = None
-    label_sectors: set[str] = set()
-    label_kind: str | None = None
     for s_start, s_end in sentence_spans(text[p_start:p_end]):
         start, end = p_start + s_start, p_start + s_end
         # The brief's [S<n>] source marks become blanks: same offsets, no names.
         sentence = SOURCE_MARKER.sub(lambda m: " " * len(m.group()), text[start:end])
+        sentence = sentence.replace("\n", " ")  # a line break inside a sentence is a space
         said = " ".join(text[start:end].split())  # as written, [S<n>] marks and all
 
         def fact(subject: str, relation: str, obj: str | None = None, value: str | None = None,
@@ -65,57 +135,167 @@ def _paragraph(text: str, p_start: int, p_end: int, page: int | None) -> list[Fa
             facts.append(Fact(subject, relation, obj, value, year, page, start, end, said))
 
         words = sentence.strip().rstrip(".:").split()
-        if topic is None and len(words) <= 5 and sentence.rstrip().endswith((".", ":")) \
-                and not re.search(r"\b(?:is|was|are|has|had)\b", sentence):
-            # A lead-in: "Games." gives the paragraph's firms a sector, "Startups:" a kind,
-            # "Boho Zone, Middlesbrough:" names the paragraph's subject and its place.
-            label_sectors = sectors_in(re.sub(r"\(.*?\)|\".*?\"", " ", sentence))
-            label_kind = next((kind_words()[w.lower()] for w in words
-                               if w.lower() in kind_words()), None)
-            names = [m for m in find_names(sentence) if m.category != PLACE
-                     and m.text.lower() not in kind_words()]
-            if names:
-                topic = names[0].text
-                for place in (m for m in find_names(sentence) if m.category == PLACE):
-                    fact(topic, "place", place.text)
+        if para.topic is None and len(words) <= 5 and sentence.rstrip().endswith((".", ":")) \
+                and _is_label(sentence) and not re.search(r"\d{4}", sentence):
+            _lead_in(sentence, para, fact)  # "Games.", "Startups:", "Boho Zone, Middlesbrough:"
             continue
-        mentions = _lower_case_name(sentence) + find_names(sentence)
-        subjects: list[str] = []
-        for c_start, c_end in _clauses(sentence):
-            clause = sentence[c_start:c_end]
-            inside = [Mention(m.text, m.start - c_start, m.end - c_start, m.category)
-                      for m in mentions if c_start <= m.start < c_end]
-            # A pronoun means the last sentence's subject (in a profile, the topic).
-            antecedent = subjects[0] if subjects else previous or topic
-            subject, inside = _subject(clause, inside, antecedent)
-            if subject is None:
-                continue
-            subjects.append(subject)
-            _relations(clause, subject, inside, fact, YEAR.findall(sentence), antecedent)
-        if subjects:
-            topic = topic or subjects[0]
-            previous = subjects[0]
-        for m in mentions:
-            if m.category != ORG:
-                continue
-            fact(m.text, "mention")
-            _from_name(m.text, fact)
-            if m.text in subjects:
-                for sector in label_sectors:
-                    fact(m.text, "sector", sector)
-                if label_kind:
-                    fact(m.text, "kind", label_kind)
-            _describe(sentence, m, fact)
-        _enumeration(sentence, mentions, fact)
+        prefix = _LABEL_PREFIX.match(sentence)
+        labelled = False
+        if prefix and para.topic is None and _is_label(prefix.group("label")):
+            _lead_in(prefix.group("label"), para, fact)
+            sentence = " " * prefix.end() + sentence[prefix.end():]
+            labelled = para.topic is not None
+        _sentence(sentence, para, fact, labelled)
     return facts
 
 
+def _is_label(text: str) -> bool:
+    """A lead-in before a colon names something ("Sheffield", "Cornish software", "Boho Zone,
+    Middlesbrough"); "Manchester anchors the region" or "He said" is a sentence."""
+    bare = re.sub(r"\(.*?\)", " ", text)
+    return len(bare.split()) <= 6 and not _VERBISH.search(bare) and not re.search(
+        r"\b(?:the|it|he|she|they|we)\b", bare)
+
+
+def _lead_in(label: str, para: Paragraph, fact) -> None:
+    """What a lead-in says of the paragraph: a sector, a kind, a place, or its subject."""
+    para.sectors = sectors_in(re.sub(r"\(.*?\)|\".*?\"", " ", label))
+    para.kind = next((kind_words()[w.lower()] for w in label.split()
+                      if w.lower() in kind_words()), None)
+    found = find_names(label)
+    places = [m.text for m in found if m.category == PLACE] + [
+        w for w in re.findall(r"[A-Z][a-z]+", label) if demonym_place(w)]
+    # A lead-in names its subject only when it is all name ("Boho Zone, Middlesbrough",
+    # "Derry and Strabane City Deal"); "Compound semiconductors." is a sector.
+    bare = re.sub(r"\(.*?\)", " ", label)
+    named = not re.search(r"\b(?!(?:of|and|for|the|&)\b)[a-z][\w-]*", bare)
+    names = [m for m in found if named and m.category != PLACE and m.text.lower() not in
+             kind_words() and m.text.lower() not in sector_words() and not demonym_place(m.text)]
+    if names:
+        # "WMG, University of Warwick:" names what the paragraph is about; its words say
+        # nothing of the other names in it.
+        para.topic, para.kind, para.sectors = names[0].text, None, set()
+        for place in places:
+            fact(para.topic, "place", place)
+        formerly = re.search(r"\(formerly (?:known as )?([A-Z][^)]*)\)", label)
+        if formerly:  # "Catalyst (formerly Northern Ireland Science Park):"
+            fact(para.topic, "alias", formerly.group(1).strip())
+    elif places:
+        place = demonym_place(places[0])
+        para.place = place.title() if place else places[0]
+        para.last_place = para.place
+
+
+def _sentence(sentence: str, para: Paragraph, fact, labelled: bool = False) -> None:
+    """The facts of one sentence; ``labelled`` when a lead-in just named its subject
+    ("Tramshed Tech, Cardiff: workspace in ...")."""
+    mentions = [_without_kind(m, sentence) for m in _brands(sentence, para.brands) +
+                find_names(sentence) if not _descriptive(m.text)]
+    subjects: list[str] = []
+    referred: str | None = None  # what "it" or "the studio" stood for earlier in the sentence
+    if para.topic is None and para.previous is None and _DESCRIBED_OPENING.match(sentence):
+        para.topic = para.named  # "The scaleup digital entertainment firm, based in ..."
+    for c_start, c_end in _clauses(sentence):
+        clause = sentence[c_start:c_end]
+        inside = [Mention(m.text, m.start - c_start, m.end - c_start, m.category)
+                  for m in mentions if c_start <= m.start < c_end]
+        # A pronoun means the last sentence's subject (in a profile, the topic); after
+        # "Flutter bought it", "it had 700 staff" is still what was bought.
+        antecedent = referred or (subjects[0] if subjects else para.previous or para.topic)
+        subject = para.topic if labelled and not subjects and re.match(r"\s*[a-z]", clause) \
+            else _subject(clause, inside, antecedent)
+        if subject is None:
+            continue
+        # "bought it", "the plant": what the paragraph is about (a buyer named in between is
+        # not what was bought), or, opening a paragraph, what the clause is about ("X was
+        # based in Wilmslow when Y acquired it").
+        refs = _references(clause, inside, subjects[0] if subjects else
+                           para.topic or para.previous or subject)
+        subjects.append(subject)
+        referred = next((r.text for r in refs if r.text != subject), referred)
+        # (the pronoun or description a clause opens with is its subject, not an object)
+        opening = _OPENER.match(clause).end() + 1
+        everything = sorted([*inside, *(r for r in refs if r.start > opening)],
+                            key=lambda m: m.start)
+        relate(Clause(clause, subject, everything, antecedent, YEAR.findall(sentence),
+                      para.last_place), fact)
+        for ref in refs:
+            describe_reference(clause, ref, fact)
+    if subjects:
+        para.topic = para.topic or subjects[0]
+        para.previous = referred or subjects[0]
+    for m in mentions:
+        if m.category == PLACE:
+            para.last_place = m.text
+        if m.category != ORG:
+            continue
+        para.named = m.text
+        fact(m.text, "mention")
+        from_name(m.text, fact)
+        if m.text in subjects or takes_label(sentence, m):
+            for sector in para.sectors:
+                fact(m.text, "sector", sector)
+            if para.kind:
+                fact(m.text, "kind", para.kind)
+            if para.place:
+                fact(m.text, "place", para.place)
+        describe(sentence, m, para.last_place, fact)
+    enumeration(sentence, mentions, fact)
+
+
 def _lower_case_name(sentence: str) -> list[Mention]:
-    """A brand written in lower case ("tombola") is a name when the sentence opens with it
-    and describes it: "tombola, the Sunderland online bingo company, ..."."""
-    match = re.match(rf"([a-z][\w.&-]+), (?:the|a|an) [^,]{{0,60}}?\b(?:{kind_pattern()})\b",
-                     sentence)
-    return [Mention(match.group(1), 0, match.end(1), ORG)] if match else []
+    """A brand written in lower case ("tombola", "boohoo") is a name when the sentence opens
+    with it and describes it: "tombola, the Sunderland online bingo company, ...", "boohoo
+    was started in Manchester"."""
+    match = re.match(r"\s*([a-z][\w.&-]*[\d&.-][\w.&-]*|[a-z][\w.&-]+)(?=, (?:the|a|an) |"
+                     r" (?:was|is|has|had) )", sentence)
+    if not match or match.group(1) in _COMMON_OPENERS:
+        return []
+    return [Mention(match.group(1), match.start(1), match.end(1), ORG)]
+
+
+def _lower_case_brands(document: Document) -> re.Pattern | None:
+    """The brands a document writes in lower case, found where a sentence opens with one and
+    describes it; then found wherever the document names them ("as many $1bn companies as
+    Amsterdam: boohoo, AO.com ...")."""
+    found = {m.text for page in document.pages for start, end in sentence_spans(page.text)
+             for m in _lower_case_name(page.text[start:end])}
+    if not found:
+        return None
+    names = "|".join(sorted(map(re.escape, found), key=len, reverse=True))
+    return re.compile(rf"(?<![\w.-])({names})(?![\w-])")
+
+
+def _brands(sentence: str, brands: re.Pattern | None) -> list[Mention]:
+    if brands is None:
+        return []
+    return [Mention(m.group(1), m.start(1), m.end(1), ORG) for m in brands.finditer(sentence)]
+
+
+_COMMON_OPENERS = frozenset(["it", "this", "that", "there", "here", "which", "who", "what",
+                             "he", "she", "they", "we", "one", "each", "both", "all", "some"])
+
+
+def _descriptive(name: str) -> bool:
+    """A capitalised description, no name: "AI" in "AI company Automise", "Bristol AI" in
+    "the Bristol AI chip designer" (a place and a sector word)."""
+    words = name.split()
+    rest = " ".join(words[1:]).lower()
+    return name.lower() in sector_words() or (
+        len(words) > 1 and is_place(words[0]) and rest in sector_words())
+
+
+def _without_kind(m: Mention, sentence: str) -> Mention:
+    """"Startup Paid, based in Darlington": a sentence's capital on a kind noun is no part
+    of the name."""
+    first, _, rest = m.text.partition(" ")
+    if rest[:1].isupper() and not sentence[:m.start].strip() and first.lower() in kind_words():
+        return Mention(rest, m.start + len(first) + 1, m.end, m.category)
+    return m
+
+
+_DESCRIBED_OPENING = re.compile(r"\s*The (?:[\w'’-]+ ){0,4}?(?:firm|company|studio|startup|"
+                                r"business|group|developer|scaleup|bank)\b")
 
 
 def _clauses(sentence: str) -> Iterator[tuple[int, int]]:
@@ -123,254 +303,48 @@ def _clauses(sentence: str) -> Iterator[tuple[int, int]]:
     $8m ..., and Rocket 9 was sold to LeoVegas" is three."""
     start = 0
     for cut in _CLAUSE_CUT.finditer(sentence):
+        if not re.search(r"(?<![\w'’])[a-z]{2,}", sentence[start:cut.start()]):
+            continue  # "Kontainers and Moltin were both bought": one subject of two names
         yield start, cut.start()
         start = cut.end()
     yield start, len(sentence)
 
 
-_CLAUSE_CUT = re.compile(r";\s*|,? and (?=(?:it|its|they)\b)|, and (?=[A-Z])|"
-                         r" and (?=(?:[\w-]+ ){0,4}?[A-Z][\w.&'-]*(?: [A-Z][\w.&'-]*)* "
-                         r"(?:raised|was|were|bought|acquired|sold|opened|launched)\b)|"
-                         r", (?=[A-Z][\w.&'-]*(?: [A-Z][\w.&'-]*)* (?:raised|was|were|bought|"
-                         r"acquired|sold|opened|launched)\b)")
+def _references(clause: str, mentions: list[Mention], antecedent: str | None
+                ) -> list[Mention]:
+    """"it", "the studio", "the Southam publisher" in a clause, each standing for
+    ``antecedent``: not an appositive ("Pixel Toys, the Leamington studio") and not a
+    description followed by its name ("the studio Reflections")."""
+    if antecedent is None:
+        return []
+    out = []
+    for match in _reference().finditer(clause):
+        if match.group("the"):
+            desc = match.group("desc").split()
+            if any(w[:1].isupper() and not any(m.category == PLACE and w in m.text
+                                               for m in mentions) for w in desc):
+                continue  # "the Keywords group": a name, not a reference
+            if re.search(r"\w[\w'’.)]*,\s*$", clause[:match.start()]) and match.start() > 0 \
+                    and not re.search(r"\b(?:and|by|to|for|of|from|with|in)\s*$",
+                                      clause[:match.start()]):
+                continue  # an appositive: it describes the name before it
+        out.append(Mention(antecedent, match.start(), match.end(), ORG, ref=True))
+    return out
 
 
-def _subject(sentence: str, mentions: list[Mention], topic: str | None
-             ) -> tuple[str | None, list[Mention]]:
-    """Who a clause is about: the topic when it opens with a pronoun or "The <kind>", else
-    its first organisation (before any verb of its own)."""
-    opener = _OPENER.match(sentence)
-    anaphor = _ANAPHOR.match(sentence, opener.end() if opener else 0)
-    if anaphor and topic is not None and (
-            anaphor.group("kind") is None or anaphor.group("kind").lower() in kind_words()):
-        # "The Leamington studio": the description tells the topic's place and kind too.
-        described = Mention(topic, anaphor.start(), anaphor.end(), ORG)
-        return topic, [described, *[m for m in mentions if m.start >= anaphor.end()]]
+def _subject(clause: str, mentions: list[Mention], antecedent: str | None) -> str | None:
+    """Who a clause is about: the antecedent when it opens with a pronoun or "The <kind>",
+    else its first organisation (before any verb of its own); a clause with neither (a
+    profile's "set up in 2009, it has hosted ...") is about the antecedent too."""
+    opener = _OPENER.match(clause)
+    anaphor = _ANAPHOR.match(clause, opener.end() if opener else 0)
+    if anaphor and (anaphor.group("kind") is None or
+                    anaphor.group("kind").lower() in kind_words()):
+        return antecedent  # None when nothing came before: "Its anchor firms" of a cluster
     for m in mentions:
         if m.category == ORG and not re.search(r"\b(?:is|was|were|has|had|bought|acquired)\b",
-                                               sentence[:m.start]):
-            return m.text, mentions
-    return None, mentions
-
-
-def _describe(sentence: str, m: Mention, fact) -> None:
-    """Kind, place and sector from the words around an organisation's name."""
-    kinds = kind_pattern()
-    # The words just before the name: a long window would make these searches quadratic
-    # on a page of figures, and a description is a few words.
-    before = sentence[max(0, m.start - 80):m.start]
-    pre = re.search(rf"(?:^|[\s(,])(?P<desc>(?:[\w'’-]+ ){{0,3}}?)(?P<kind>{kinds}) $",
-                    before, re.I)
-    if pre and not re.search(r"\b(?:by|and|of|from|with)\s*$", before[:pre.start("desc") + 1]):
-        _descriptor(m.text, pre.group("desc"), pre.group("kind"), before[:pre.start()], fact)
-    possessive = re.search(r"([A-Z][\w’' -]*?)(?:'s|’s) $", before)
-    if possessive and is_place(possessive.group(1)):
-        fact(m.text, "place", possessive.group(1))
-    after = sentence[m.end:]
-    appos = re.match(rf"\s*,? (?:is |was |has become |became )?(?:the|a|an|one of the|"
-                     rf"(?P<owner>[A-Z][\w'’-]*)(?:'s|’s)) "
-                     rf"(?P<desc>[^,;()]{{0,70}}?)\b(?P<kind>{kinds})\b(?P<rest>[^,;]{{0,60}})",
-                     after, re.I)
-    if appos:
-        _descriptor(m.text, appos.group("desc"), appos.group("kind"), "", fact)
-        if appos.group("owner") and is_place(appos.group("owner")):
-            fact(m.text, "place", appos.group("owner"))
-        for sector in sectors_in(appos.group("rest")) - sectors_in(appos.group("desc")):
-            fact(m.text, "sector", sector)
-    whose = re.match(r"\s*,? whose (?:campus|headquarters|head office|base|home|offices?) "
-                     r"(?:is|are|was) (?:in|at) (?:nearby )?(?P<place>[A-Z][\w’'-]*"
-                     r"(?: [A-Z][\w’'-]*)*)", after)
-    if whose and is_place(whose.group("place")):
-        fact(m.text, "place", whose.group("place"))
-    for based in re.finditer(r"\b(?:based|headquartered|located|started out|started|"
-                             r"(?:factories|factory|offices?|sites?|plants?|operations|studios?|"
-                             r"headquarters|head office|base|campus)) (?:in|at) (?P<place>"
-                             r"[A-Z][\w’'-]*(?: [A-Z][\w’'-]*)*)", after[:100]):
-        if is_place(based.group("place")):
-            fact(m.text, "place", based.group("place"))
-    chose = re.match(r"[^;.]{0,40}?\b(?:chose|picked|selected) (?P<place>[A-Z][\w’'-]*"
-                     r"(?: [A-Z][\w’'-]*)*) (?:for|as) (?:its|their)\b", after)
-    if chose and is_place(chose.group("place")):
-        fact(m.text, "place", chose.group("place"))
-    opened = re.match(r"[^;.]{0,40}?\b(?:opened|set up|launched|moved to) (?:an?|its|their|the) "
-                      r"(?P<place>[A-Z][\w’'-]*(?: [A-Z][\w’'-]*)*) "
-                      rf"(?:{kinds}|office|base|headquarters)\b", after)
-    if opened and is_place(opened.group("place")):
-        fact(m.text, "place", opened.group("place"))
-
-
-def _from_name(name: str, fact) -> None:
-    """What a name itself says: "Playground Games" (a games firm), "4J Studios" (a studio),
-    "Newport Wafer Fab" and "Newcastle University" (in Newport, in Newcastle)."""
-    for sector in sectors_in(name):
-        fact(name, "sector", sector)
-    words = name.split()
-    if len(words) > 1 and words[-1].lower() in kind_words():
-        fact(name, "kind", kind_words()[words[-1].lower()])
-    for j in range(len(words) - 1, 0, -1):
-        if is_place(" ".join(words[:j])):
-            fact(name, "place", " ".join(words[:j]))
-            break
-
-
-def _descriptor(name: str, desc: str, kind_word: str, lead: str, fact) -> None:
-    """"Newcastle studio": place and kind; "online bingo company": sector and kind."""
-    fact(name, "kind", kind_words()[kind_word.lower()])
-    words = [w.removesuffix("'s").removesuffix("’s") for w in desc.split()]
-    for i in range(len(words)):  # "Other Warwickshire studios": the longest place in it
-        for j in range(len(words), i, -1):
-            if words[i][:1].isupper() and is_place(" ".join(words[i:j])):
-                fact(name, "place", " ".join(words[i:j]))
-                break
-        else:
-            continue
-        break
-    lead_place = re.search(r"([A-Z][\w’'-]*(?: [A-Z][\w’'-]*)*)(?:'s|’s)? $", lead)
-    if lead_place and is_place(lead_place.group(1)):
-        fact(name, "place", lead_place.group(1))
-    for sector in sectors_in(f"{desc} {kind_word}"):
-        fact(name, "sector", sector)
-
-
-_FOUNDED = re.compile(r"\b(?:was |were )?(?:co-)?(?:founded|set up|started|established|"
-                      r"formed|launched|created)\b")
-# A firm named as someone's employer: "Metro Bank co-founder Anthony Thomson".
-_ROLE_AFTER = re.compile(r"\s+(?:co-founder|founder|chief|boss|ceo|executive|director|chairman|"
-                         r"head|veterans?|alumni)\b", re.I)
-_BOUGHT_BY = re.compile(r"\b(?:was|were|been|being)\s+(?:later\s+|then\s+)?"
-                        r"(?:bought|acquired|taken over|purchased|sold)\b[^;]*?\b(?:by|to)\s+$")
-_BUYS = re.compile(r"\b(?:bought|acquired|took over|purchased|snapped up|agreed to buy)\s+$")
-_OWNED = re.compile(r"\bowned by\s+$")
-_MADE = re.compile(r"\b(?:made|built|developed|created|published|designed|known for|famous "
-                   r"for|behind|worked on|work on|helped [\w ]*?build|developer of|maker of|"
-                   r"makers of|credits? (?:include|including)|titles? include|games include|"
-                   r"titles?,? (?:led by|including)|series)\b")
-
-
-def _relations(sentence: str, subject: str, mentions: list[Mention], fact,
-               sentence_years: list[str], topic: str | None) -> None:
-    """The relations a clause states of its subject."""
-    money = MONEY.search(sentence)
-    amount = money.group().strip() if money else None
-    years = [int(y) for y in YEAR.findall(sentence) or sentence_years]
-    year = years[0] if years else None
-    clause_end = _CLAUSE_END.search(sentence, mentions[0].end if mentions else 0)
-    founded = _FOUNDED.search(sentence)
-    if founded:
-        tail = sentence[founded.end():]
-        founded_year = YEAR.search(tail[:60])
-        if founded_year:
-            fact(subject, "founded", value=founded_year.group(), year=int(founded_year.group()))
-        # "founded in 2009 by A and B", "set up by Metro Bank co-founder A and former First
-        # Direct chief B": the people named after "by" (or, when none, the firms).
-        by = re.match(r"(?:\s+(?:in|on|at) (?:(?!\band\b)[^,;]){1,40}?)?\s+by\b", tail)
-        if by:
-            stop = _CLAUSE_END.search(tail, by.end())
-            window = (founded.end() + by.end(), founded.end() + (stop.start() if stop
-                                                                 else len(tail)))
-            named = [m for m in mentions if window[0] <= m.start < window[1]
-                     and m.category in (PERSON, ORG) and m.text != subject and not
-                     _ROLE_AFTER.match(sentence, m.end)]
-            # When anyone named is a person, the founders are the people: the names of
-            # two or three words ("Gareth Williams" is no census name, but sits in the list).
-            people = [m for m in named if m.category == PERSON] and \
-                [m for m in named if m.category == PERSON or 2 <= len(m.text.split()) <= 3]
-            for m in people or named:
-                fact(subject, "founded_by", m.text,
-                     year=int(founded_year.group()) if founded_year else None)
-        place = re.match(r"\s+in (?P<p>[A-Z][\w’'-]*(?: [A-Z][\w’'-]*)*)", tail)
-        if place and is_place(place.group("p")):
-            fact(subject, "place", place.group("p"))
-    # Who was bought by whom: "Y was bought by X", "owned by X since 2006", "X bought Y",
-    # "X bought it" (the paragraph's topic); "A and B were bought by Canadian-based
-    # companies" records the buyers as described.
-    bought = [m for m in mentions if m.category == ORG and m.text != subject and
-              (_BOUGHT_BY.search(sentence[:m.start]) or _OWNED.search(sentence[:m.start]))]
-    for m in bought:
-        fact(subject, "acquired_by", m.text, amount, _year_near(sentence, m.end) or year)
-    described = re.search(r"\b(?:were|was) (?:both |all |later )?(?:bought|acquired) by "
-                          r"(?P<who>[A-Za-z][\w -]{3,40}?(?:companies|firms|groups|buyers|owners))",
-                          sentence)
-    if described and not bought:
-        for m in mentions:
-            if m.category == ORG and m.start < described.start():
-                fact(m.text, "acquired_by", described.group("who"), amount, year)
-    for i, m in enumerate(mentions):
-        if _BUYS.search(sentence[:m.start]) and m.category == ORG and i > 0:
-            buyer = next((p.text for p in reversed(mentions[:i]) if p.category == ORG), None)
-            if buyer and buyer != m.text:
-                fact(m.text, "acquired_by", buyer, amount, _year_near(sentence, m.end) or year)
-    pronoun_bought = re.search(r"^(?P<buyer>.+?)\s+(?:bought|acquired|took over) (?:it|the "
-                               r"(?:[\w'’-]+ ){0,3}?(?:studio|firm|company|business|startup|"
-                               r"publisher|developer|group))\b", sentence)
-    if pronoun_bought and topic is not None:
-        buyers = [m for m in mentions if m.end <= pronoun_bought.end("buyer") and
-                  m.category == ORG and m.text != topic]
-        if buyers:
-            fact(topic, "acquired_by", buyers[-1].text, amount,
-                 _year_near(sentence, pronoun_bought.end()) or year)
-    raised = re.search(r"\b(?:raised|secured|attracted|landed)\b", sentence)
-    if raised and money and money.start() > raised.start():
-        fact(subject, "raised", value=amount, year=year)
-    staff = re.search(r"\b(?:has|had|have|employs|employed|employing|with|of|to) (?:more "
-                      r"than |about |around |over |almost |nearly |some )?(\d[\d,]*) "
-                      r"(?:staff|employees|people|workers)\b", sentence)
-    if staff:
-        fact(subject, "employs", value=staff.group(1), year=year)
-    predicate = re.search(rf"\b(?:is|was|has become|became|remains|is now) (?:the|a|an|one of "
-                          rf"the) (?P<desc>[^,;()]{{0,60}}?)\b(?P<kind>{kind_pattern()})\b"
-                          rf"(?P<rest>[^,;]{{0,60}})", sentence, re.I)
-    nearest = [m for m in mentions if m.end <= (predicate.start() if predicate else 0)]
-    if predicate and (not nearest or nearest[-1].category != ORG or
-                      nearest[-1].text == subject):
-        _descriptor(subject, predicate.group("desc"), predicate.group("kind"), "", fact)
-        for sector in sectors_in(predicate.group("rest")):
-            fact(subject, "sector", sector)
-    focus = re.search(r"\b(?:focused on|focusing on|specialising in|specializing in|makes|"
-                      r"known for|best known for|publishing|publishes|publisher of|"
-                      r"making|develops|developing|builds|building|designs|designing)\b",
-                      sentence)
-    if focus:
-        for sector in sectors_in(sentence[focus.end():focus.end() + 60]):
-            fact(subject, "sector", sector)
-    made = _MADE.search(sentence)
-    if made:
-        stop = clause_end.start() if clause_end and clause_end.start() > made.end() \
-            else len(sentence)
-        for m in mentions:
-            if made.end() <= m.start < stop and m.category == ORG and m.text != subject \
-                    and not re.search(r"\b(?:for|with|by|from|at|to)\s+$",
-                                      sentence[made.end():m.start]):
-                fact(subject, "worked_on", m.text)  # "made X for Sony": Sony is a client
-
-
-def _year_near(sentence: str, at: int) -> int | None:
-    """The year stated just after ``at`` ("owned by Ubisoft since 2006")."""
-    match = YEAR.search(sentence[at:at + 40])
-    return int(match.group()) if match else None
-
-
-_LIST_CUE = re.compile(r"\b(?:include|includes|included|including|such as|like|hosted|hosts|"
-                       r"are|were|among them|tenants)\b[: ]*")
-
-
-def _enumeration(sentence: str, mentions: list[Mention], fact) -> None:
-    """"Other Warwickshire studios include A, B and C": each listed name gets the kind, place
-    and sector the words before the list give."""
-    for cue in _ENUMERATION_CUE.finditer(sentence):
-        # The kind noun just before the cue (a short window keeps this linear).
-        start = max(0, cue.start() - 80)
-        head = re.search(rf"(?P<desc>(?:[\w'’-]+ ){{0,3}}?)(?P<kind>{kind_pattern()})$",
-                         sentence[start:cue.start()], re.I)
-        if not head:
-            continue
-        stop = _CLAUSE_END.search(sentence, cue.end())
-        end = stop.start() if stop else len(sentence)
-        for m in mentions:
-            if cue.end() <= m.start < end and m.category == ORG:
-                _descriptor(m.text, head.group("desc"), head.group("kind"),
-                            sentence[:start + head.start()], fact)
-        return
-
-
-_ENUMERATION_CUE = re.compile(r"\s+(?:include|including|such as|like|are|were)\b", re.I)
+                                               clause[:m.start]):
+            return m.text
+    if any(m.category == ORG for m in mentions) and antecedent is None:
+        return None
+    return antecedent

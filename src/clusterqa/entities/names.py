@@ -40,7 +40,7 @@ more one two three four five six seven eight nine ten eleven twelve first second
 last next several such this that there here what which who whom whose where why how not
 no yes mr mrs ms dr sir lord january february march april may june july august september
 october november december monday tuesday wednesday thursday friday saturday sunday uk
-britain british england english scottish welsh european us usa american canadian irish
+britain british england english scottish welsh cornish european us usa american canadian irish
 chief former co-founder founder ceo coo cto cfo chairman chairwoman director head boss
 mayor minister professor government council
 """))
@@ -48,6 +48,16 @@ mayor minister professor government council
 _NUMBERS = frozenset(_words("""
 one two three four five six seven eight nine ten eleven twelve
 """))
+# Last words that make a name an organisation's: sector and kind nouns ("Clyde Space",
+# "Cirdan Imaging"), and a few banks' and firms' that look like surnames.
+_NOT_SURNAMES = frozenset(_words("""
+space software systems digital media games studios labs energy capital partners foods
+imaging health bank banking technology technologies robotics security solutions networks
+group holdings ventures analytics engineering aerospace motors pharma therapeutics
+stanley sachs
+"""))
+# Words that are no name alone but end one: "Lancashire County Council", "Scottish Government".
+_ENDS_NAMES = frozenset(_words("council government"))
 _MONTHS = frozenset(_words("""
 january february march april may june july august september october november december
 """))
@@ -59,6 +69,7 @@ class Mention:
     start: int  # offsets in the sentence
     end: int
     category: str  # ORG, PERSON or PLACE (a guess the extractor may override)
+    ref: bool = False  # "it", "the studio": the entity a paragraph is about, not a name
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +96,8 @@ def is_place(name: str) -> bool:
 def looks_like_person(name: str) -> bool:
     """Two or three capitalised words, the first a given name ("Lee Hutchinson")."""
     words = name.split()
+    if words and (words[0] == "The" or words[-1].lower() in _NOT_SURNAMES):
+        return False  # "The Floow", "Clyde Space", "Morgan Stanley" is no person
     return 2 <= len(words) <= 3 and words[0].lower() in first_names() and all(
         w[:1].isupper() and w[1:].islower() and w.isalpha() for w in words)
 
@@ -110,11 +123,13 @@ def find_names(sentence: str) -> list[Mention]:
                 runs and runs[-1] and _joined(sentence, runs[-1], start)):
             runs.append([(word, start)])  # mid-sentence "The" is part of a name
             continue
-        if word.endswith(("-based", "-born", "-owned", "-headquartered")):
+        if word.endswith(("-based", "-born", "-owned", "-headquartered")) or re.search(
+                r"-[a-z]+ed$", word):
             runs.append([])  # "Canadian-based": a description, not a name
             continue
-        if word.lower() in _NOT_NAMES and not (runs and runs[-1] and word.lower() in _NUMBERS
-                                               and _joined(sentence, runs[-1], start)):
+        continues = bool(runs and runs[-1] and _joined(sentence, runs[-1], start))
+        if word.lower() in _NOT_NAMES and not (continues and word.lower() in _NUMBERS) and not (
+                continues and word.lower() in _ENDS_NAMES):
             runs.append([])  # a break
             continue
         if runs and runs[-1] and _joined(sentence, runs[-1], start):
@@ -123,7 +138,7 @@ def find_names(sentence: str) -> list[Mention]:
             runs.append([(word, start)])
     out: list[Mention] = []
     for run in runs:
-        while run and run[-1][0].lower() in _NOT_NAMES - _NUMBERS:
+        while run and run[-1][0].lower() in _NOT_NAMES - _NUMBERS - _ENDS_NAMES:
             run = run[:-1]
         if not run:
             continue
@@ -143,8 +158,17 @@ def _joined(sentence: str, run: list[tuple[str, int]], start: int) -> bool:
     if last.endswith(("'s", "’s")) or sentence[at + len(last):].startswith(("'s", "’s")):
         return False  # "Middlesbrough's Double Eleven" is two names
     gap = between.strip()
-    return (between.isspace() and len(between) <= 2) or (
-        gap.lower() in _JOINERS and between.startswith(" ") and between.endswith(" "))
+    spaced = between.startswith(" ") and between.endswith(" ")
+    return (between.isspace() and len(between) <= 2) or (gap.lower() in _JOINERS and spaced) or (
+        # "Institute for Compound Semiconductors", "Centre for Digital Innovation"
+        gap.lower() == "for" and spaced and last.lower() in _INSTITUTIONS)
+
+
+# Nouns that head an institution's name joined by "for": "Centre for Data".
+_INSTITUTIONS = frozenset(_words("""
+centre center institute council department office agency fund foundation trust society
+school association alliance catapult academy college
+"""))
 
 
 def _skip_single(word: str, start: int, sentence: str) -> bool:
@@ -179,5 +203,5 @@ def name_key(name: str) -> str:
 
 _GENERIC_TAIL = frozenset(_words("""
 ltd limited plc inc group holdings studios studio games uk llp co company technologies
-technology
+technology bank
 """))

@@ -1,0 +1,249 @@
+"""The relations a clause states of the names in it, by rules over the clause's words.
+
+A clause comes with its subject, its names and its references ("it", "the studio" standing
+for the entity the paragraph is about), so "Sony agreed to buy the studio", "Flutter bought
+it" and "Electronic Arts completed a $1.4bn cash purchase of the studio" all say who bought
+what. Each rule is one way English states a relation:
+
+- founding: "founded in 2009 by A and B", "A co-founded it", "founded by Codemasters
+  co-founder A" (A is a founder, Codemasters where the founders came from);
+- deals: "X bought Y", "Y was bought by X", "X sold Y to Z", "Y is part of the X group";
+- money: "Y raised £9m", "X invested £13m in Y", "a round led by X", "X took a stake",
+  "backed by A and B";
+- tenancy: "X has hosted A, B and C", "tenants such as A", "A, based at X", "a X tenant";
+- work: "known for A and B", "its credits include A, B and work on the C series";
+- names: "X (formerly Y)", "The Hut Group (THG)", "X began as Y", "renamed it Y".
+"""
+
+from __future__ import annotations
+
+import re
+
+from clusterqa.entities.clause import (
+    MONEY,
+    YEAR,
+    Clause,
+    agent_before,
+    listed,
+    money_near,
+    orgs,
+    year_near,
+)
+from clusterqa.entities.describe import OFFICE, WHERE, descriptor, first_place
+from clusterqa.entities.lexicon import kind_pattern, sectors_in
+from clusterqa.entities.names import ORG, PERSON, PLACE, is_place
+from clusterqa.entities.ties import money, staff, tenancy
+from clusterqa.entities.works import aliases, works
+
+__all__ = ["Clause", "relate"]
+
+
+def relate(c: Clause, fact) -> None:
+    for rule in (_founding, _deals, _sales, money, tenancy, works, staff, _predicate,
+                 aliases, _based):
+        rule(c, fact)
+
+
+# --- founding ---------------------------------------------------------------------------
+
+# "launched Worms in 1995", "set up its Dundee studio": a product or a site, no founding.
+_FOUNDED = re.compile(r"\b(?:was |were )?(?:co-)?(?:founded|established|formed)\b|"
+                      r"\b(?:was |were )(?:set up|started|launched|created)\b|"
+                      r"\b(?:set up|started|launched|created)\b(?= (?:in|on|by|as)\b|,|$)")
+# A firm named as someone's employer: "Metro Bank co-founder Anthony Thomson".
+_ROLE_AFTER = re.compile(r"\s+(?:co-founder|founder|chief|boss|ceo|executive|director|chairman|"
+                         r"head|veterans?|alumni|developers?|staff|engineers|employees)\b", re.I)
+_FROM_ROLE = re.compile(r"\b(?:developers|veterans|staff|alumni|engineers|executives|"
+                        r"employees|people|team) (?:from|of|at) (?:[A-Z][\w'’-]*(?:'s|’s) )?$")
+# Where a list of founders ends: "by A and B and built ...", "by A after their B closed".
+_FOUNDERS_END = re.compile(r"[;.!?]|, (?![A-Z]|and )|, (?:which|who|while|but)\b|"
+                           r"\b(?:after|before|when|while|until|following)\b| and (?:[a-z]+ed|"
+                           r"built|made|began|grew|has|had|is|was|sold|bought|became|runs)\b")
+_FOUNDER_VERB = re.compile(r"\s+(?:co-)?(?:founded|started|set up|launched|created)\s+")
+
+
+def _founding(c: Clause, fact) -> None:
+    text = c.text
+    founded = _FOUNDED.search(text)
+    if founded:
+        tail = text[founded.end():]
+        phrase = re.split(r"[;.!?]|, (?![A-Z]|and )", tail, maxsplit=1)[0]
+        founded_year = YEAR.search(phrase[:60])
+        year = int(founded_year.group()) if founded_year else None
+        if founded_year:
+            fact(c.subject, "founded", value=founded_year.group(), year=year)
+        # "founded in 2009 by A and B", "set up by Metro Bank co-founder A and former First
+        # Direct chief B": the people named after "by" (or, when none, the firms).
+        by = re.match(r"(?:\s+(?:in|on|at) (?:(?!\band\b)[^,;]){1,40}?)?\s+by\b(?! \w+ing\b)",
+                      tail)
+        if by:
+            stop = _FOUNDERS_END.search(tail, by.end())
+            window = (founded.end() + by.end(), founded.end() + (stop.start() if stop
+                                                                 else len(tail)))
+            inside = [m for m in c.mentions if window[0] <= m.start < window[1]
+                      and m.category in (PERSON, ORG) and m.text != c.subject and not m.ref]
+            # "by developers from A, B and C", "by Codemasters co-founder D": where the
+            # founders came from, not founders.
+            first_from = next((m.start for m in inside if _FROM_ROLE.search(text[:m.start])),
+                              len(text))
+            origin = [m for m in inside if m.category == ORG and (
+                _ROLE_AFTER.match(text, m.end) or m.start >= first_from)]
+            for m in origin:
+                fact(c.subject, "founders_from", m.text, year=year)
+            named = [m for m in inside if m not in origin]
+            # When anyone named is a person, the founders are the people: the names of
+            # two or three words ("Gareth Williams" is no census name, but sits in the list).
+            people = [m for m in named if m.category == PERSON] and \
+                [m for m in named if m.category == PERSON or 2 <= len(m.text.split()) <= 3]
+            for m in people or named:
+                fact(c.subject, "founded_by", m.text, year=year)
+        place = re.search(r"\bin (?P<p>[A-Z][\w’'-]*(?: [A-Z][\w’'-]*)*)", tail[:70])
+        if place and is_place(place.group("p")) and ";" not in tail[:place.start()]:
+            fact(c.subject, "place", place.group("p"))
+    began = re.search(r"\b(?:began|started out|started life|was born) in (?P<p>[A-Z][\w’'-]*"
+                      r"(?: [A-Z][\w’'-]*)*)", text)
+    if began and is_place(began.group("p")):
+        fact(c.subject, "place", began.group("p"))
+    # "Drew Nelson co-founded it", "Founder John Roberts started the business".
+    for person, m in zip(c.mentions, c.mentions[1:], strict=False):
+        if person.category == PERSON and m.category == ORG and \
+                _FOUNDER_VERB.fullmatch(text[person.end:m.start]):
+            fact(m.text, "founded_by", person.text, year=year_near(text, m.end, []))
+
+
+# --- deals ------------------------------------------------------------------------------
+
+_BUY = re.compile(
+    r"\b(?:bought|buys|acquired|acquires|took over|takes over|purchased|snapped up|"
+    r"(?:agreed|agrees|planned|plans|moved|offered|offers)(?: in [A-Z]\w+(?: \d{4})?)? to "
+    r"(?:buy|acquire|take over|purchase)|completed (?:a|an|the|its) [^;,]{0,40}?"
+    r"(?:purchase|acquisition|takeover) of|(?:(?<=\ba )|(?<=\ban )|(?<=\bthe )|(?<=\bits )|"
+    r"(?<=bn )|(?<=\dm )|(?<=cash ))(?:deal|bid|offer) for|"
+    r"paid [^,;]{1,30}? for)\s+")
+_PASSIVE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+(?:\w+ly\s+|later\s+|then\s+|"
+                      r"also\s+|both\s+|all\s+|eventually\s+)*$")
+_BOUGHT_BY = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+ly\s+|later\s+|then\s+|"
+                        r"also\s+|both\s+|all\s+|eventually\s+)*(?:bought|acquired|taken over|"
+                        r"purchased|sold|snapped up)\b[^;]{0,60}?\b(?:by|to)\s+"
+                        r"(?:[A-Z][\w'’-]*(?:'s|’s)\s+|the\s+)?$")
+_OWNED = re.compile(r"\b(?:owned by|(?:is|was|are|became|becoming|now)\s+(?:now\s+)?(?:a\s+)?"
+                    r"part of(?: the)?|sale to|(?:then|later|and|eventually|was) sold to)\s+"
+                    r"(?:[A-Z][\w'’-]*(?:'s|’s)\s+)?$")
+
+
+def _deals(c: Clause, fact) -> None:
+    """Who was bought by whom: "X bought Y" (Y a name, "it" or "the studio"), "Y was bought
+    by X", "owned by X", "part of the X group", "after a sale to X"; "A and B were bought by
+    Canadian-based companies" records the buyers as described."""
+    text = c.text
+    verbs = list(_BUY.finditer(text))
+    for verb, following in zip(verbs, [*verbs[1:], None], strict=False):
+        if _PASSIVE.search(text[:verb.start()]):
+            continue
+        buyer = agent_before(c, verb.start())
+        # The price is the one stated before the next purchase ("... acquire it in 2014, and
+        # in 2018 X agreed to buy Y for $3.4bn": none for the first).
+        span = text[:following.start()] if following else text
+        for m in listed(c, verb.end(), (ORG, PERSON)):  # nobody buys a person: a brand
+            if m.text != buyer.text:
+                fact(m.text, "acquired_by", buyer.text,
+                     money_near(span, max(0, verb.start() - 12)),  # "a $1.2bn deal for"
+                     year_near(text, m.end, c.years))
+    for m in orgs(c):
+        if m.text != c.subject and not m.ref and (_BOUGHT_BY.search(text[:m.start]) or
+                                                   _OWNED.search(text[:m.start])):
+            near = MONEY.search(text[max(0, m.start - 40):m.end + 30])
+            fact(c.subject, "acquired_by", m.text, near.group().strip() if near else None,
+                 year_near(text, m.end, c.years))
+    described = re.search(r"\b(?:were|was) (?:both |all |later )?(?:bought|acquired) by "
+                          r"(?P<who>[A-Za-z][\w -]{3,40}?(?:companies|firms|groups|buyers|"
+                          r"owners))", text)
+    if described:
+        for m in orgs(c):
+            if m.start < described.start() and not m.ref:
+                fact(m.text, "acquired_by", described.group("who"), money_near(text, 0),
+                     year_near(text, described.start(), c.years))
+
+
+def _sales(c: Clause, fact) -> None:
+    """"X sold Y to Z": Y was bought by Z; "sold it (or "the ISP") to Z": what the paragraph
+    (or the seller's owner, "Plusnet's co-founder") is about; "sold a 21% stake to Z": Z
+    invested."""
+    text = c.text
+    for sale in re.finditer(r"\bsold\s+(?P<what>[^;]{1,60}?)\s+to\s+(?:[A-Z][\w'’-]*(?:'s|’s)"
+                            r"\s+)?", text):
+        if _PASSIVE.search(text[:sale.start()]):
+            continue
+        buyer = next((m for m in orgs(c) if m.start == sale.end() and not m.ref), None)
+        if buyer is None:
+            continue
+        what = sale.group("what")
+        refs = [m for m in c.mentions if m.ref and sale.start("what") <= m.start]
+        named = [m for m in orgs(c) if sale.start("what") <= m.start < sale.end("what")
+                 and not m.ref and not any(r.start <= m.start < r.end for r in refs)]
+        near = MONEY.search(re.split(r"\band\b|;", text[buyer.end:buyer.end + 60])[0])
+        money = near.group().strip() if near else None  # "to BT ... in a deal reported at £67m"
+        year = year_near(text, buyer.end, c.years)
+        owner = re.search(r"([A-Z][\w.&'’-]*(?: [A-Z][\w.&'’-]*)*)(?:'s|’s) (?:co-)?"
+                          r"(?:founders?|owners?|managers|shareholders)\s+$", text[:sale.start()])
+        if re.search(r"\bstake\b|\d\s?%|\bshares?\b", what):
+            target = c.subject if c.subject != buyer.text else c.antecedent
+            if target:
+                fact(target, "invested_by", buyer.text, money, year)
+        elif named and not (owner and re.match(r"(?:the|it)\b", what)):
+            fact(named[0].text, "acquired_by", buyer.text, money, year)
+        else:
+            target = owner.group(1) if owner else c.antecedent
+            if target and target != buyer.text:
+                fact(target, "acquired_by", buyer.text, money, year)
+
+
+def _predicate(c: Clause, fact) -> None:
+    """"X is the UK's largest independent mobile games developer": kind and sector; "which
+    makes software", "focused on mobile games": sector."""
+    text = c.text
+    predicate = re.search(rf"\b(?:is|was|has become|became|remains|is now) (?:the|a|an|one of "
+                          rf"the) (?P<desc>[^,;()]{{0,60}}?)\b(?P<kind>{kind_pattern()})\b"
+                          rf"(?P<rest>[^,;]{{0,60}})", text, re.I)
+    nearest = [m for m in c.mentions if m.end <= (predicate.start() if predicate else 0)]
+    if predicate and (not nearest or nearest[-1].category != ORG or
+                      nearest[-1].text == c.subject):
+        descriptor(c.subject, predicate.group("desc"), predicate.group("kind"), "", fact)
+        for sector in sectors_in(predicate.group("rest")):
+            fact(c.subject, "sector", sector)
+    focus = re.search(r"\b(?:focused on|focusing on|specialising in|specializing in|makes|"
+                      r"known for|best known for|publishing|publishes|publisher of|"
+                      r"making|develops|developing|builds|building|designs|designing|"
+                      r"writes|supplies|to build|to make|to develop)\b", text)
+    if focus:
+        for sector in sectors_in(text[focus.end():focus.end() + 60]):
+            fact(c.subject, "sector", sector)
+
+
+def _based(c: Clause, fact) -> None:
+    """"described as Manchester-based", "is registered at Tech Hub in Swansea": the
+    subject's place."""
+    for where in WHERE.finditer(c.text):
+        place = first_place(where.group("where"))
+        agent = agent_before(c, where.start(), articles=True)
+        if place and (agent.text == c.subject or agent.ref):
+            fact(agent.text, "place", place, OFFICE if where.group("office") else None)
+    opened = re.search(rf"\b(?:opened|set up|launched|moved to|built) (?:an?|its|their|the) "
+                       rf"(?:first |new |own )?(?P<p>[A-Z][\w’'-]*(?: [A-Z][\w’'-]*)*) "
+                       rf"(?P<what>{kind_pattern()}|office|base|headquarters|hq)\b", c.text)
+    if opened and is_place(opened.group("p")):
+        agent = agent_before(c, opened.start())
+        fact(agent.text, "place", opened.group("p"),
+             OFFICE if opened.group("what") == "office" else None)
+    # "Manchester ... had produced as many $1bn companies as Amsterdam: A, B and C".
+    for place in (m for m in c.mentions if m.category == PLACE):
+        hosts = re.match(r"[^:;]{0,80}?\b(?:produced|is home to|was home to|hosts|boasts|has|"
+                         r"had)\b[^:;]{0,60}?(?::|\binclud\w*|such as)\s+", c.text[place.end:])
+        if hosts:
+            for m in listed(c, place.end + hosts.end(), first_gap=0):
+                fact(m.text, "place", place.text)
+            break
+    for based in re.finditer(r"\b(?:as|is|was|now) (?P<p>[A-Z][\w]*(?: [A-Z]\w*)*)-based\b",
+                             c.text):
+        if is_place(based.group("p")):
+            fact(c.subject, "place", based.group("p"))

@@ -1,0 +1,185 @@
+"""The extraction rules one by one, each on sentences written the way the regional briefs and
+the press articles are (invented firms, real places), and what each must not read into them."""
+
+from __future__ import annotations
+
+from clusterqa.entities.extract import extract
+from clusterqa.entities.names import find_names
+from clusterqa.entities.table import EntityTable
+from clusterqa.types import Document, DocumentMeta, Page
+
+
+def facts(text: str, doc_id: str = "wales/brief.md") -> set[tuple[str, str, str | None]]:
+    document = Document(doc_id, f"/corpus/{doc_id}", DocumentMeta("Brief", "brief", "wales"),
+                        [Page(None, text)])
+    return {(f.subject, f.relation, f.obj or f.value) for f in extract(document)
+            if f.relation != "mention"}
+
+
+def of(text: str, subject: str) -> set[tuple[str, str | None]]:
+    return {(r, o) for s, r, o in facts(text) if s == subject}
+
+
+def test_a_definite_description_is_the_firm_the_paragraph_before_named() -> None:
+    """An article's one-sentence paragraphs: "The scaleup digital entertainment firm" is
+    Quill Works, the firm named last just before; it is placed, described and credited."""
+    text = ("Also in the spotlight, alongside sampling company Zebedee, is Quill Works.\n\n"
+            "The scaleup digital entertainment firm, based in Middlesbrough, has worked on "
+            "Moon Harbour with Microsoft, Salt Road with Paradox and PS Vita's Little Lanterns.\n")
+    quill = of(text, "Quill Works")
+    assert {("place", "Middlesbrough"), ("kind", "firm"), ("worked_on", "Moon Harbour"),
+            ("worked_on", "Salt Road"), ("worked_on", "PS Vita's Little Lanterns")} <= quill
+    assert ("worked_on", "Microsoft") not in quill  # a client, not a work
+    assert not of(text, "Zebedee") & {("place", "Middlesbrough")}
+
+
+def test_a_deal_is_read_whoever_the_sentence_names_it_by() -> None:
+    """"agreed to buy the studio", "completed a cash purchase of the studio", "bought the town's
+    X", "the A and B brands", a buyer after "when", and a passive with an adverb."""
+    text = ("Brightwave was set up in 2010 and was based in Wilmslow when Warner's Tin Games "
+            "acquired it. Electronic Arts completed a $1.4bn cash purchase of the studio in "
+            "September 2021.\n\n"
+            "Larkfield, the Leamington studio, opened in 2019. Its parent Fenn Group then bought "
+            "the town's Lab77, adding 29 staff.\n\n"
+            "halo was started in Manchester in 2006. In August 2019 the fast-fashion group bought "
+            "the Karen Millen and Coast brands. It had bought Manchester rival PrettyThing in "
+            "2016.\n\n"
+            "Veequo is registered at Tech Hub in Swansea. The Swansea firm was quietly bought by "
+            "Amazon in November 2021.\n")
+    assert {("acquired_by", "Tin Games"), ("acquired_by", "Electronic Arts")} <= of(
+        text, "Brightwave")
+    assert {("acquired_by", "Fenn Group"), ("place", "Leamington")} <= of(text, "Lab77")
+    assert ("acquired_by", "halo") in of(text, "Karen Millen")
+    assert ("acquired_by", "halo") in of(text, "Coast")
+    assert ("acquired_by", "halo") in of(text, "PrettyThing")
+    assert {("acquired_by", "Amazon"), ("place", "Swansea"), ("based_at", "Tech Hub")} <= of(
+        text, "Veequo")
+    assert ("acquired_by", "Warner") not in of(text, "Brightwave")
+
+
+def test_sales_stakes_and_investments() -> None:
+    """"X's co-founder sold the ISP to Y" (X was bought), "sold a 21% stake to Y" (Y invested),
+    "Y invested £13m in data analytics firm X", a round "led by" Y, a valuation no amount."""
+    text = ("Sheffield: Netplus's co-founder sold the ISP to BT in January 2007 in a deal reported "
+            "at £67m; Fosun invested £13m in data analytics firm The Flowe.\n\n"
+            "Gymbeam, the Solihull fitness brand, sold a 21% stake to General Atlantic for £200m "
+            "in August 2020.\n\n"
+            "Skyfinder was founded in 2003. Sequoia's 2013 investment valued it at $800m.\n")
+    assert {("acquired_by", "BT"), ("place", "Sheffield")} <= of(text, "Netplus")
+    assert next(f for f in facts(text) if f[:2] == ("Netplus", "acquired_by"))
+    flowe = of(text, "The Flowe")
+    assert {("raised", "£13m"), ("invested_by", "Fosun"), ("place", "Sheffield")} <= flowe
+    assert ("invested_by", "General Atlantic") in of(text, "Gymbeam")
+    assert ("invested_by", "Sequoia") in of(text, "Skyfinder")
+    assert ("BT", "place", "Sheffield") not in facts(text)  # a buyer is not the label's
+
+
+def test_hubs_and_their_tenants() -> None:
+    """"it has hosted A, B and C", "tenants such as", "a software firm based at X", "a X
+    tenant", and a tenant placed where its hub is."""
+    text = ("Boxo Zone, Middlesbrough: set up in 2009, it has hosted Quill Works, Behaviour "
+            "Games and Big Byte.\n\n"
+            "Startups: Afforza, a software firm based at Tramway Tech, announced 100 new jobs "
+            "in 2020; AI company Autom8 is also a Tramway tenant.\n\n"
+            "Tramway Tech, Cardiff: workspace in a converted tramshed.\n")
+    got = facts(text)
+    assert {("Quill Works", "based_at", "Boxo Zone"), ("Behaviour Games", "based_at", "Boxo Zone"),
+            ("Big Byte", "based_at", "Boxo Zone"), ("Boxo Zone", "founded", "2009"),
+            ("Boxo Zone", "place", "Middlesbrough")} <= got
+    assert {("Afforza", "based_at", "Tramway Tech"), ("Autom8", "based_at", "Tramway"),
+            ("Afforza", "kind", "startup"), ("Autom8", "kind", "startup")} <= got
+    assert ("Tramway Tech", "kind", "startup") not in got  # "based at X": not a startup
+    assert not any(s == "AI" for s, _, _ in got)  # "AI company": a description
+
+
+def test_founders_and_where_they_came_from() -> None:
+    text = ("Kwali, based in Leamington Spa, was founded in 2011 by Codemasters co-founder David "
+            "Darling.\n\n"
+            "Playfield Games was set up in 2010 by developers from Ubisoft Reflections, Criterion "
+            "and Codemasters, and Microsoft bought it in June 2018.\n\n"
+            "Gridiron was founded in 1986 by the brothers Richard and David Darling and built the "
+            "Colin McRae Rally, DiRT and GRID series.\n")
+    assert {("founded_by", "David Darling"), ("founders_from", "Codemasters")} <= of(text,
+                                                                                     "Kwali")
+    playfield = of(text, "Playfield Games")
+    assert {("founders_from", "Ubisoft Reflections"), ("founders_from", "Criterion"),
+            ("founders_from", "Codemasters"), ("acquired_by", "Microsoft")} <= playfield
+    assert not {r for r, _ in playfield} & {"founded_by"}
+    gridiron = of(text, "Gridiron")
+    assert ("founded_by", "David Darling") in gridiron
+    assert ("founded_by", "Colin McRae Rally") not in gridiron
+    assert {("worked_on", "Colin McRae Rally"), ("worked_on", "DiRT"),
+            ("worked_on", "GRID")} <= gridiron
+
+
+def test_lead_ins_give_place_sector_and_kind_to_the_names_they_introduce() -> None:
+    """"Cornish software:" is a place (by its adjective) and a sector; "Compound
+    semiconductors." a sector for the firms listed after it; "Manchester anchors the region:"
+    is a sentence, not a lead-in."""
+    text = ("Cornish software: Headfirst, based in Pool, writes software for the telecoms "
+            "industry, and Bluefin Software is based in Redruth.\n\n"
+            "Compound semiconductors. Its anchor firms include IQX, Vishnu and KLX.\n\n"
+            "Manchester anchors the region: Tech Nation data put nine unicorns there.\n")
+    assert {("place", "Cornwall"), ("sector", "software")} <= of(text, "Headfirst")
+    assert {("place", "Redruth"), ("sector", "software")} <= of(text, "Bluefin Software")
+    assert {("sector", "semiconductors"), ("kind", "firm")} <= of(text, "KLX")
+    assert ("place", "Manchester") not in of(text, "Tech Nation")
+
+
+def test_an_office_is_no_home() -> None:
+    text = ("Sky Wagers began in Harrogate in 1999. By 2017 it had more than 1,200 staff, a Leeds "
+            "headquarters and offices in Sheffield, London and Rome.\n")
+    document = Document("y/b.md", "/c/y/b.md", DocumentMeta("B", "brief", "yorkshire-humber"),
+                        [Page(None, text)])
+    places = {(f.obj, f.value) for f in extract(document) if f.subject == "Sky Wagers"
+              and f.relation == "place"}
+    assert ("Harrogate", None) in places and ("Sheffield", "office") in places
+
+
+def test_works_lists_keep_titles_whole_and_unnamed_projects() -> None:
+    text = ("Rockfall Leeds started as Mobius Entertainment in December 1997; Take-Two acquired it "
+            "in March 2004, after which it made the PSP titles Grand Theft Auto: Liberty City "
+            "Stories, Vice City Stories and Chinatown Wars.\n\n"
+            "Kainex was founded in Belfast in 1986. Its projects include the NHS England app and "
+            "the UK's online passport renewal service.\n")
+    rockfall = of(text, "Rockfall Leeds")
+    assert {("worked_on", "Grand Theft Auto: Liberty City Stories"),
+            ("worked_on", "Chinatown Wars"), ("alias", "Mobius Entertainment"),
+            ("acquired_by", "Take-Two")} <= rockfall
+    assert not any(r == "worked_on" for r, _ in of(text, "Take-Two"))  # "it made": Rockfall
+    assert {("worked_on", "NHS England app"),
+            ("worked_on", "online passport renewal service")} <= of(text, "Kainex")
+
+
+def test_names_of_one_thing_are_one_entity() -> None:
+    """Other names a document gives ("formerly", an acronym in brackets, "began as", "renamed
+    it"), spellings ("Auto Trader"/"Autotrader") and a short form used once ("Tramway" for
+    "Tramway Tech"), but not a short form of several ("Boxo" with "Boxo Zone" and "Boxo One")."""
+    text = ("The Hut Collective (THC), the Manchester online retailer, floated in 2020.\n\n"
+            "Catalyx (formerly Northern Ireland Science Park): founded in 1999.\n\n"
+            "Ultrasense began as Ultrasonix, a University of Bristol spinout.\n\n"
+            "Freestyle Studio was founded in 2002. Ubisoft acquired the studio in 2017 and "
+            "renamed it Ubisoft Leamington.\n\n"
+            "Auto Trader listed in 2015. Boohaha, AO.com and Autotrader are Manchester firms.\n\n"
+            "Afforza is based at Tramway Tech. Autom8 is also a Tramway tenant.\n\n"
+            "Boxo Zone, Middlesbrough: set up in 2009, it has hosted Quill and Big Byte.\n\n"
+            "Quill started out in the Boxo One incubator. Boxo has grown since 2009.\n")
+    document = Document("nw/b.md", "/c/nw/b.md", DocumentMeta("B", "brief", "north-west"),
+                        [Page(None, text)])
+    table = EntityTable.build([(document.doc_id, f) for f in extract(document)], {}, [])
+    for a, b in [("THC", "Hut Collective"), ("Northern Ireland Science Park", "Catalyx"),
+                 ("Ultrasonix", "Ultrasense"), ("Ubisoft Leamington", "Freestyle Studio"),
+                 ("Autotrader", "Auto Trader"), ("Tramway", "Tramway Tech")]:
+        assert table.key(a) == table.key(b), (a, b)
+    assert table.key("Boxo") not in (table.key("Boxo Zone"), table.key("Boxo One"))
+
+
+def test_capitalised_descriptions_are_no_names() -> None:
+    """"the Bristol AI chip designer": Bristol and a sector word; "Clyde Orbital", "Morgan
+    Stanley" are firms though their first words are given names."""
+    text = "Graphcorp, the Bristol AI chip designer, was founded in 2016.\n"
+    assert not any(s == "Bristol AI" for s, _, _ in facts(text))
+    assert {("kind", "firm"), ("place", "Bristol"), ("sector", "semiconductors")} <= of(
+        text, "Graphcorp")
+    assert {m.category for m in find_names("Clyde Space and Morgan Stanley hired.")} == {
+        "organisation"}
