@@ -4,16 +4,20 @@ embedded Chroma (each size builds and serves in child processes, as the full run
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from clusterqa.app.cli import app
 from clusterqa.bench import scale
 from clusterqa.bench.scale import FixedQueryEmbedder, SyntheticCorpus
 from clusterqa.text import tokenize
-from tests.conftest import make_settings
+from tests.conftest import REPO, make_settings
 
 
 def test_corpus_is_the_same_in_every_process_and_its_vectors_are_unit() -> None:
@@ -81,3 +85,27 @@ def test_run_at_tiny_sizes_measures_every_size_and_mode(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("clusterqa-scale-*"))
     saved = json.loads(result.save(tmp_path / "out").read_text())
     assert saved["benchmark"] == "scale" and saved["details"]["sizes"] == [500, 1_000]
+
+
+@pytest.mark.parametrize("chunks", ["abc", "0", ","])
+def test_bad_chunks_is_a_clear_error(tmp_path: Path, chunks: str) -> None:
+    """Through the thin entry in evals/, as the team would run it: one line, no traceback."""
+    done = subprocess.run([sys.executable, str(REPO / "evals" / "bench.py"), "scale",
+                           "--chunks", chunks, "--out", str(tmp_path / "out")],
+                          cwd=tmp_path, text=True, capture_output=True, timeout=120)
+    assert done.returncode != 0
+    assert "--chunks takes sizes" in done.stderr and repr(chunks) in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_bench_scale_from_the_command_line_writes_its_json(tmp_path: Path,
+                                                           monkeypatch) -> None:
+    monkeypatch.setenv("CLUSTERQA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("CLUSTERQA_CHROMA_URL", raising=False)
+    result = CliRunner().invoke(app, ["bench", "scale", "--chunks", "400", "--quick",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "out" / "scale-quick.json").read_text())
+    assert saved["details"]["sizes"] == [400]
+    assert saved["details"]["curve"]["embedded"]["400"]["build"]["chunks"] == 400

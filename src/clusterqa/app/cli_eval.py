@@ -103,17 +103,19 @@ def eval_command(
 
 # Name on the command line -> module in clusterqa.bench.
 BENCHMARKS = {"scifact": "scifact", "clapnq": "clapnq", "speed": "speed", "ingest": "ingest_pdfs",
-              "financebench": "financebench"}
+              "financebench": "financebench", "scale": "scale"}
 
 
 def bench_command(
     ctx: typer.Context,
     which: Annotated[str, typer.Argument(
-        help="scifact | clapnq | speed | ingest | financebench")],
+        help="scifact | clapnq | speed | ingest | financebench | scale")],
     data: Annotated[Path | None, typer.Option(
         help="Folder holding scifact/ and clapnq/ (default: bench.data_dir).")] = None,
     quick: Annotated[bool, typer.Option(help="A few hundred documents: a smoke test.")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Where the JSON goes.")] = None,
+    chunks: Annotated[str | None, typer.Option(
+        help="scale only: corpus sizes, e.g. 100000,1000000.")] = None,
 ) -> None:
     """Benchmark on public data, beside the plain llama-index recipe (see BENCHMARKS.md)."""
     from clusterqa.bench.common import BenchSkipped
@@ -124,8 +126,12 @@ def bench_command(
     data = data or settings.bench.data_dir
     module = importlib.import_module(f"clusterqa.bench.{BENCHMARKS[which]}")
     try:
-        result = (module.run(settings, quick=quick) if which == "ingest"
-                  else module.run(settings, data, quick=quick))
+        if which == "ingest":
+            result = module.run(settings, quick=quick)
+        elif which == "scale" and chunks:
+            result = module.run(settings, data, quick=quick, sizes=_sizes(chunks))
+        else:
+            result = module.run(settings, data, quick=quick)
     except BenchSkipped as exc:
         out.print(f"skipped {which}: {exc}")
         return
@@ -148,6 +154,16 @@ def bench_command(
     result.name = name
     path = result.save(out_dir or settings.bench.results_dir)
     out.print(f"results: {path}")
+
+
+def _sizes(chunks: str) -> list[int]:
+    try:
+        sizes = [int(size.replace("_", "")) for size in chunks.split(",") if size.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise ClusterQAError(f"--chunks takes sizes such as 100000,1000000, not {chunks!r}")
+    return sizes
 
 
 def draft_command(
