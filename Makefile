@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/clusterqa bench speed
 	$(BIN)/clusterqa bench ingest
 	$(BIN)/clusterqa bench financebench
+	$(BIN)/clusterqa bench scale
 
 # A few hundred documents each: the smoke test CI runs (results stay in .clusterqa/).
 bench-quick: install
@@ -56,6 +57,7 @@ bench-quick: install
 	$(BIN)/clusterqa bench speed --quick --out .clusterqa/bench-results
 	$(BIN)/clusterqa bench ingest --quick --out .clusterqa/bench-results
 	$(BIN)/clusterqa bench financebench --quick --out .clusterqa/bench-results
+	$(BIN)/clusterqa bench scale --quick --out .clusterqa/bench-results
 
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
