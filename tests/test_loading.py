@@ -814,3 +814,14 @@ def test_load_bytes_pdf_keeps_pages() -> None:
     assert [(p.number, p.text) for p in doc.pages] == [(1, "First page text."),
                                                        (2, "Second page.")]
     assert doc.meta.title == "Fetched report"
+
+
+def test_the_shipped_source_list_follows_the_corpus_dir_setting(tmp_path: Path) -> None:
+    """CLUSTERQA_CORPUS_DIR=/elsewhere must ingest /elsewhere: the repo's list names no
+    folder of its own, so the setting decides (it named corpus/, which shadowed it)."""
+    from clusterqa.loading.sources import read_source_list
+    from tests.conftest import REPO
+
+    elsewhere = tmp_path / "elsewhere"
+    listed = read_source_list(REPO / "ingest" / "sources.yaml", elsewhere)
+    assert listed.paths == [elsewhere]
