@@ -183,3 +183,17 @@ def test_capitalised_descriptions_are_no_names() -> None:
         text, "Graphcorp")
     assert {m.category for m in find_names("Clyde Space and Morgan Stanley hired.")} == {
         "organisation"}
+
+
+def test_a_common_word_opening_a_sentence_is_the_name_the_document_gives_elsewhere() -> None:
+    """"Arm was founded in 1990": "Arm" is a common word, so a sentence opening with it is no
+    name by itself; the document naming it mid-sentence ("... and Arm listed") says it is."""
+    text = ("Arm was founded in 1990 in Cambridge. A sale to Nvidia was abandoned in 2022, and "
+            "Arm listed on Nasdaq in 2023.\n\nSeveral firms grew here. Arm is the best known.\n")
+    arm = of(text, "Arm")
+    assert ("founded", None) in arm or any(r == "founded" for r, _ in arm)
+    assert ("place", "Cambridge") in arm
+    # A common word that opens a sentence and is never a name stays no name.
+    assert not of(text, "Several") and not of(text, "A")
+    # Without the mid-sentence use nothing says "Arm" is a name: the rules stay cautious.
+    assert not of("Arm was founded in 1990 in Cambridge.\n", "Arm")

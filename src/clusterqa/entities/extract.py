@@ -100,16 +100,20 @@ class Paragraph:
     # entertainment firm ..." is about the firm the paragraph before it named last.
     named: str | None = None
     brands: re.Pattern | None = None  # the document's lower-case brands ("boohoo")
+    # One-word names the document gives mid-sentence ("... and Arm listed on Nasdaq"): such a
+    # word opening a sentence is the name, though it is a common word ("Arm was founded").
+    openers: frozenset[str] = frozenset()
 
 
 def extract(document: Document) -> list[Fact]:
     """Every fact the rules find in ``document``, in reading order."""
     facts: list[Fact] = []
     brands = _lower_case_brands(document)
+    openers = _single_word_names(document)
     for page in document.pages:
         named: str | None = None  # the organisation the last paragraph named last
         for start, end in _paragraphs(page.text):
-            para = Paragraph(named=named, brands=brands)
+            para = Paragraph(named=named, brands=brands, openers=openers)
             facts.extend(_paragraph(page.text, start, end, page.number, para))
             named = para.named
     return facts
@@ -190,7 +194,8 @@ def _sentence(sentence: str, para: Paragraph, fact, labelled: bool = False) -> N
     """The facts of one sentence; ``labelled`` when a lead-in just named its subject
     ("Tramshed Tech, Cardiff: workspace in ...")."""
     mentions = [_without_kind(m, sentence) for m in _brands(sentence, para.brands) +
-                find_names(sentence) if not _descriptive(m.text)]
+                _opening_name(sentence, para.openers) + find_names(sentence)
+                if not _descriptive(m.text)]
     subjects: list[str] = []
     referred: str | None = None  # what "it" or "the studio" stood for earlier in the sentence
     if para.topic is None and para.previous is None and _DESCRIBED_OPENING.match(sentence):
@@ -264,6 +269,29 @@ def _lower_case_brands(document: Document) -> re.Pattern | None:
         return None
     names = "|".join(sorted(map(re.escape, found), key=len, reverse=True))
     return re.compile(rf"(?<![\w.-])({names})(?![\w-])")
+
+
+def _single_word_names(document: Document) -> frozenset[str]:
+    """The one-word names the document uses inside a sentence, where capitals mean a name."""
+    found: set[str] = set()
+    for page in document.pages:
+        for start, end in sentence_spans(page.text):
+            sentence = SOURCE_MARKER.sub(lambda m: " " * len(m.group()), page.text[start:end])
+            found.update(m.text for m in find_names(sentence)
+                         if m.category == ORG and " " not in m.text and sentence[:m.start].strip()
+                         and not sentence[:m.start].rstrip().endswith((":", ".")))
+    return frozenset(found)
+
+
+def _opening_name(sentence: str, openers: frozenset[str]) -> list[Mention]:
+    """The sentence's first word when the document names it so elsewhere and the name rules,
+    seeing a common word open a sentence, let it go ("Arm was founded in 1990")."""
+    first = re.match(r"\s*([A-Z][\w&'-]*)", sentence)
+    if first is None or first.group(1) not in openers:
+        return []
+    if any(m.start == first.start(1) for m in find_names(sentence)):
+        return []
+    return [Mention(first.group(1), first.start(1), first.end(1), ORG)]
 
 
 def _brands(sentence: str, brands: re.Pattern | None) -> list[Mention]:
