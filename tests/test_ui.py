@@ -453,11 +453,11 @@ def test_a_comparison_is_a_table_of_sides_each_cited(page) -> None:
         assert cell.locator("a[href^='#t']").count() >= 1, cell.inner_html()
     sources = last_bot(page).locator(".cq-sources").inner_text().lower()
     assert "scotland" in sources and "north-east" in sources
-    # The Scottish brief never mentions fintech; Northern Ireland's does.
-    fintech = cells("Compare Scotland and Northern Ireland on fintech")
-    assert fintech["scotland"].inner_text().startswith("The reports don't say")
-    assert fintech["scotland"].locator("a").count() == 0
-    assert fintech["northern-ireland"].locator("a[href^='#t']").count() >= 1
+    # Scotland's documents say nothing of life sciences; Northern Ireland's brief does.
+    life = cells("Compare Scotland and Northern Ireland on life sciences")
+    assert life["scotland"].inner_text().startswith("The reports don't say")
+    assert life["scotland"].locator("a").count() == 0
+    assert life["northern-ireland"].locator("a[href^='#t']").count() >= 1
 
 
 @pytest.fixture(scope="module")
