@@ -16,7 +16,7 @@ from tests.fakes import HashEmbedder
 EMBEDDER = HashEmbedder()
 
 
-def answer(question: str, *passages: str, title: str = "Notes"):
+def answer(question: str, *passages: str, title: str = "Notes", need_sector: bool = False):
     """Answer ``question`` from ``passages`` ranked in the order given."""
     doc = StoredDocument("d.md", "corpus/d.md", "h", "m", DocumentMeta(title=title, kind="note"),
                          1, "2026-12-02")
@@ -26,7 +26,8 @@ def answer(question: str, *passages: str, title: str = "Notes"):
     retrieval = Retrieval(analyse(question), [Hit(cid, 1.0 - i / 10) for i, cid in
                                               enumerate(chunks)],
                           EMBEDDER.embed_query(question), {}, view)
-    return ExtractiveAnswerer(EMBEDDER, AnsweringSettings()).answer(retrieval)
+    return ExtractiveAnswerer(EMBEDDER, AnsweringSettings()).answer(retrieval,
+                                                                     need_sector=need_sector)
 
 
 def test_quotes_the_sentence_about_the_name_asked_for_and_cites_it() -> None:
@@ -138,3 +139,17 @@ def test_a_deal_the_reports_record_without_what_is_asked_is_no_answer() -> None:
     assert deal_answer("Which Canadian company bought Kontayners?", text).abstained
     assert not deal_answer("Who acquired Kontayners?", text).abstained
     assert deal_answer("How much did Kontayners sell for?", text).abstained
+
+
+def test_a_list_of_a_sector_the_table_cannot_answer_is_quoted_only_where_it_is_named() -> None:
+    """"Which games studios are in Norwich?" over passages about Norwich that never say
+    games: no answer (the table had none either). A sentence in a paragraph led by
+    "Games." names the sector, and answers (the briefs' "- **Games.** Newcastle studio ...")."""
+    norwich = ("Norwich is home to a research park shared by a university and two "
+               "institutes. Norwich firm Quill Labs makes antibodies for research.")
+    got = answer("Which games studios are in Norwich?", norwich, need_sector=True)
+    assert got.abstained and got.citations  # the nearest passages are still shown
+    assert not answer("Which games studios are in Norwich?", norwich).abstained  # as before
+    games = "Games. Norwich studio Quill Labs made Moon Harbour for consoles."
+    led = answer("Which games studios are in Norwich?", norwich, games, need_sector=True)
+    assert not led.abstained and "Moon Harbour" in led.text and "antibodies" not in led.text

@@ -26,7 +26,8 @@ class Answerer:
         figure = self.figures.answer(retrieval, region) if table is None else None
         if figure is not None:
             return figure
-        answer = self.extractive.answer(retrieval, region)
+        # Without the table's items, a list of a sector is only quoted from passages about it.
+        answer = self.extractive.answer(retrieval, region, need_sector=table is None)
         if table is not None:
             # The table's items lead; the quotes that answer the question follow, so a list
             # the table has only part of still shows what the passages say.

@@ -30,8 +30,10 @@ import numpy as np
 from clusterqa.analysis import NAME, NUMBER, Part, Question, Term, answer_kinds
 from clusterqa.analysis.places import places_within
 from clusterqa.analysis.question import DEAL, DEAL_WORDS, MONEY_FIGURE, PRICE
+from clusterqa.analysis.shape import COUNT, LIST
 from clusterqa.embeddings import Embedder
 from clusterqa.entities.guide import Guide, guide
+from clusterqa.entities.lexicon import sectors_in
 from clusterqa.entities.names import find_names, is_place
 from clusterqa.retrieve import Hit, Retrieval
 from clusterqa.settings import AnsweringSettings
@@ -101,8 +103,11 @@ class ExtractiveAnswerer:
         self.settings = settings
         self._sentence_cache: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
 
-    def answer(self, retrieval: Retrieval, region: str | None = None) -> Answer:
-        """Answer the question retrieval was asked, from its first passages."""
+    def answer(self, retrieval: Retrieval, region: str | None = None,
+               need_sector: bool = False) -> Answer:
+        """Answer the question retrieval was asked, from its first passages. With
+        ``need_sector`` (a list the entity table could not answer), only from passages that
+        name the sector the list asks for."""
         hits = retrieval.hits[: self.settings.passages]
         prof = retrieval.question
         question = prof.text
@@ -110,6 +115,8 @@ class ExtractiveAnswerer:
         candidates = self._candidates(view, hits)
         self._score(candidates, prof, retrieval)
         chosen = self._choose(candidates, prof)
+        if need_sector:
+            chosen = _in_sector_asked(chosen, prof, view)
         if not chosen:
             return self._abstain(view, question, hits, candidates, region)
         return self._compose(view, prof, hits, candidates, chosen, region)
@@ -323,6 +330,25 @@ class ExtractiveAnswerer:
             kind=meta.kind, sources=list(meta.sources),
             highlights=sorted((c.start, c.end) for c in supporting),
         )
+
+
+def _in_sector_asked(chosen: list[Candidate], prof: Question, view: CorpusView
+                     ) -> list[Candidate]:
+    """For a list of a sector ("which games studios are in Norwich?"), the sentences that
+    name that sector (by the lexicon's words), in themselves or in their paragraph so far
+    (a "Games." lead-in): a sentence about Norwich that says nothing of games lists no games
+    studio, however well it matches the place."""
+    asked = set(prof.shape.sectors)
+    if not asked or prof.shape.kind not in (LIST, COUNT):
+        return chosen
+    chunks = view.chunks
+    kept = []
+    for c in chosen:
+        text = chunks[c.chunk_id].text if c.chunk_id in chunks else c.text
+        paragraph = text.rfind("\n\n", 0, c.start)
+        if asked & sectors_in(text[paragraph + 1 if paragraph >= 0 else 0:c.end]):
+            kept.append(c)
+    return kept
 
 
 def part_words(part: Part) -> frozenset[str]:
