@@ -131,5 +131,23 @@ def test_a_sector_by_the_embedders_similarity() -> None:
     assert sorted(items(question, SectorEmbedder())) == ["Newport Fab", "SPTX Technologies"]
 
 
+class EverythingAlike:
+    """An embedder for which every text is alike: the worst case of "anchor firms" looking
+    like "fintech firms"."""
+
+    name = "stub"
+
+    def embed(self, texts):
+        return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
+
+
+def test_the_embedder_never_overrides_a_sector_the_lexicon_gives() -> None:
+    """A firm the lexicon puts in semiconductors is no fintech firm however alike the
+    embedder finds the words; one the lexicon says nothing of may still be."""
+    found = items("Which fintech firms are in Wales?", EverythingAlike())
+    assert not {"IQX", "KLX", "Vishnu", "Newport Fab"} & set(found)
+    assert "SPTX Technologies" in found
+
+
 def test_no_constraint_the_table_can_check_no_answer() -> None:
     assert items("Which firms are there?") == []

@@ -14,13 +14,29 @@ from dataclasses import dataclass
 
 from clusterqa.types import Answer, Citation, Side
 
+# A side of "A or B": a name, its words capitalised ("the North East", "Leamington Spa").
+_SIDE = r"(?:the )?(?P<{}>[A-Z][\w.&'’-]*(?: (?:of |and |& )?[A-Z][\w.&'’-]*)*)"
 _COMPARE = (
     re.compile(r"^\s*compare (?P<a>.+?) (?:and|with|to|vs\.?|versus) (?P<b>.+?)"
                r"(?: (?:on|for|in terms of) (?P<x>.+?))?\s*\??\s*$", re.I),
     re.compile(r"^\s*how (?:does|do|did) (?P<a>.+?) compare (?:with|to|against) (?P<b>.+?)"
                r"(?: (?:on|for|in terms of) (?P<x>.+?))?\s*\??\s*$", re.I),
-    re.compile(r"^\s*(?P<x>.+?),? (?P<a>[A-Z][\w.&' -]*?) or (?P<b>[A-Z][\w.&' -]*?)\s*\?\s*$"),
+    # "Scotland vs Wales: fintech", "Scotland versus Wales on fintech"
+    re.compile(r"^\s*" + _SIDE.format("a") + r" (?:vs\.?|versus) " + _SIDE.format("b") +
+               r"(?:\s*(?::|on|for|in terms of)\s*(?P<x>.+?))?\s*\??\s*$"),
+    # "Which has more games studios, Scotland or the North East?" (asking which is more)
+    re.compile(r"^\s*(?P<x>(?i:which|where|what)\b.*?\b(?i:more|most|better|best|bigger|"
+               r"biggest|stronger|strongest|larger|largest)\b.*?),? " + _SIDE.format("a") +
+               " or " + _SIDE.format("b") + r"\s*\?\s*$"),
+    # "Leeds or Manchester for fintech?"
+    re.compile(r"^\s*" + _SIDE.format("a") + " or " + _SIDE.format("b") +
+               r"(?: (?:on|for|in terms of) (?P<x>.+?))?\s*\?\s*$"),
 )
+# The framing of "which has more games studios, A or B?": what is left is the aspect.
+_FRAMING = re.compile(r"(?i)^(?:which|where|what)(?: (?:one|region|city|place))?"
+                      r"(?: (?:has|have|is|are|does|do))?(?: (?:the )?(?:more|most|better|best|"
+                      r"bigger|biggest|stronger|strongest|larger|largest))?"
+                      r"(?: (?:for|in|on|at))?\b\s*")
 DEFAULT_ASPECT = "tech strengths"
 CELL_SENTENCES = 2
 
@@ -32,11 +48,15 @@ class Comparison:
 
 
 def comparison_of(question: str) -> Comparison | None:
+    """The two sides and the aspect a comparison asks about, or None. An "A or B" question
+    is one only when it asks which (or is nothing but the two sides): "Is Skyscanner based in
+    Edinburgh or Glasgow?" is a question about Skyscanner."""
     for pattern in _COMPARE:
         match = pattern.match(question)
         if match:
-            aspect = (match.groupdict().get("x") or DEFAULT_ASPECT).strip(" ,?")
-            return Comparison((match.group("a").strip(), match.group("b").strip()), aspect)
+            aspect = _FRAMING.sub("", (match.groupdict().get("x") or "").strip(" ,?:"))
+            return Comparison((match.group("a").strip(), match.group("b").strip()),
+                              aspect.strip(" ,?:") or DEFAULT_ASPECT)
     return None
 
 

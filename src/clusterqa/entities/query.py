@@ -224,7 +224,10 @@ def _by_sector_and_sense(question: Question, found: list[Match], places: set[str
         own = set(entity.sectors) | {KIND_SECTOR[k] for k in entity.kinds if k in KIND_SECTOR}
         like = None
         if sectors and not sectors & own:
-            if sector_vector is None:
+            # The embedder fills in a sector the lexicon gives no word for; a firm the
+            # lexicon places in another sector is not in this one ("anchor firms" is like
+            # "fintech firms", but IQE makes wafers).
+            if sector_vector is None or own:
                 continue
             match.score, like = _most_like(entity, sector_vector, embed)
             if match.score < SECTOR_BY_SIMILARITY:
