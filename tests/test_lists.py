@@ -151,3 +151,21 @@ def test_the_embedder_never_overrides_a_sector_the_lexicon_gives() -> None:
 
 def test_no_constraint_the_table_can_check_no_answer() -> None:
     assert items("Which firms are there?") == []
+
+
+def test_a_name_with_only_a_sector_around_it_is_no_studio() -> None:
+    """"Lemmings and Grand Theft Auto were created there" in a games paragraph gives those
+    names the games sector and nothing else: titles, not studios. A studio the text places
+    or founds is listed."""
+    text = ("Games. Dundee has a long games pedigree: Lemmings and Grand Theft Auto were "
+            "created there. Dundee studio Pixel Kiln was founded in 2004.\n")
+    document = Document("scotland/brief.md", "/corpus/scotland/brief.md",
+                        DocumentMeta("Scotland brief", "brief", "scotland"), [Page(None, text)])
+    chunks = Chunker().chunk(document)
+    stored = {document.doc_id: StoredDocument.from_document(document)}
+    table = EntityTable.build([(document.doc_id, f) for f in extract(document)], stored, chunks)
+    own = CorpusView(1, {c.chunk_id: c for c in chunks}, stored, LexicalIndex.build([], [], []),
+                     table)
+    answer = answer_from_table(Retrieval(analyse("Which games studios are in Scotland?"), [],
+                                         None, {}, own), None)
+    assert answer is not None and [i.name for i in answer.items] == ["Pixel Kiln"]

@@ -318,8 +318,14 @@ def _within_region(region: str) -> frozenset[str]:
 
 
 def _kind_fits(entity: Entity, kinds: Sequence[str]) -> bool:
-    """"firm" asks for any firm-like organisation; "studio" also takes a games firm."""
+    """"firm" asks for any firm-like organisation; "studio" also takes a games firm. One
+    nothing says the kind of counts when something shows it is a going concern (a place, a
+    founding, a deal, staff, work): a name with only a sector around it ("Lemmings",
+    "Driver" in a games paragraph) is more often a title than a firm."""
     own = set(entity.kinds)
+    if not own and not (entity.places or any(e.fact.relation in _GOING_CONCERN
+                                             for e in entity.evidence)):
+        return False
     if "firm" in kinds and (not own or own & {"firm", "startup", "studio", "bank"}):
         return True
     if "startup" in kinds and not own:
@@ -327,6 +333,10 @@ def _kind_fits(entity: Entity, kinds: Sequence[str]) -> bool:
     if "studio" in kinds and "games" in entity.sectors:
         return True
     return bool(own & set(kinds))
+
+
+_GOING_CONCERN = frozenset(["founded", "founded_by", "acquired_by", "raised", "invested_by",
+                            "based_at", "employs", "worked_on", "alias"])
 
 
 def _chunk_of(chunks: list[Chunk], fact: Fact) -> Chunk | None:
