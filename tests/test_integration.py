@@ -37,6 +37,17 @@ def test_teesside_games_names_double_eleven(real_assistant) -> None:
     check_citations(answer)
 
 
+def test_which_has_more_studios_a_or_b_is_a_comparison_of_studios(real_assistant) -> None:
+    """"Which has more games studios, Scotland or the North East?": each side lists its own
+    region's studios, and the game titles its briefs name are no studios."""
+    answer = real_assistant.ask("Which has more games studios, Scotland or the North East?")
+    sides = {s.name: s for s in answer.sides}
+    assert list(sides) == ["scotland", "north-east"]
+    assert "4J Studios" in sides["scotland"].text and "Double Eleven" in sides["north-east"].text
+    for title in ("Lemmings", "Grand Theft Auto", "Driver"):
+        assert f"{title} [" not in answer.text  # named in quotes, never listed as a studio
+
+
 def test_kontainers_buyers(real_assistant) -> None:
     answer = real_assistant.ask("Who acquired Kontainers?")
     assert not answer.abstained

@@ -20,7 +20,7 @@ from clusterqa.answer.compare import DEFAULT_ASPECT, compare, comparison_of
 from clusterqa.answer.llm import LLMAnswerer, condense
 from clusterqa.answer.llm_client import LLMClient, LLMUnavailable
 from clusterqa.embeddings import Embedder
-from clusterqa.entities.lexicon import sectors_in
+from clusterqa.entities.lexicon import kind_words, sectors_in
 from clusterqa.errors import ClusterQAError
 from clusterqa.loading.files import display_path
 from clusterqa.loading.sources import is_url
@@ -103,7 +103,9 @@ class Assistant:
             (r for k, r in sorted(regions.items()) if k.startswith(key + "-")), None)
         if region is not None:
             # A sector ("games") is asked as a list, so the entity table answers it.
-            question = (f"Which {aspect} firms are in {side}?" if sectors_in(aspect)
+            # ("games studios" already says what kind of organisation: no "firms" after it)
+            kind = "" if aspect.split()[-1].lower() in kind_words() else " firms"
+            question = (f"Which {aspect}{kind} are in {side}?" if sectors_in(aspect)
                         else f"What about {aspect} in {side}?")
             return region, self.ask_with_retrieval(question, region)[0]
         if aspect == DEFAULT_ASPECT:
