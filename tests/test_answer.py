@@ -153,3 +153,7 @@ def test_a_list_of_a_sector_the_table_cannot_answer_is_quoted_only_where_it_is_n
     games = "Games. Norwich studio Quill Labs made Moon Harbour for consoles."
     led = answer("Which games studios are in Norwich?", norwich, games, need_sector=True)
     assert not led.abstained and "Moon Harbour" in led.text and "antibodies" not in led.text
+    # A list that names a firm is decided by what it asks of the firm, not by the sector word.
+    deal = answer("Which Norwich games studio did Quill Corp buy?",
+                  "Quill Corp bought Pixel Kiln, a Norwich studio, in 2020.", need_sector=True)
+    assert not deal.abstained and "Pixel Kiln" in deal.text

@@ -339,8 +339,13 @@ def _in_sector_asked(chosen: list[Candidate], prof: Question, view: CorpusView
     (a "Games." lead-in): a sentence about Norwich that says nothing of games lists no games
     studio, however well it matches the place."""
     asked = set(prof.shape.sectors)
-    if not asked or prof.shape.kind not in (LIST, COUNT):
+    if not asked or prof.shape.kind not in (LIST, COUNT) or prof.shape.relations:
         return chosen
+    unplaced = prof.text
+    for place in prof.places:  # "the East of England" is a place, not a name
+        unplaced = re.sub(rf"(?i)\b{re.escape(place)}\b", " ", unplaced)
+    if any(not is_place(m.text) for m in find_names(unplaced)):
+        return chosen  # "which Sheffield games studio did Tencent buy?": the deal decides
     chunks = view.chunks
     kept = []
     for c in chosen:
