@@ -112,3 +112,17 @@ def test_deal_and_price_questions() -> None:
     assert states("What did Ubisoft pay Activision for FreeStyleGames?") == {DEAL, PRICE}
     assert states("Which Canadian company bought Kontainers, and how much did it pay?") == {
         DEAL, PRICE}
+
+
+def test_the_gazetteer_knows_every_english_region_before_its_first_report() -> None:
+    """A region's first report finds its towns: the East of England holds Cambridge and,
+    through Suffolk, Martlesham; London, the South East and the East Midlands have theirs."""
+    from clusterqa.analysis.places import places_within
+
+    within = places_within()
+    assert {"cambridge", "norwich", "suffolk", "martlesham"} <= within["east of england"]
+    assert {"shoreditch", "canary wharf"} <= within["london"]
+    assert {"oxford", "brighton", "harwell"} <= within["south east"]
+    assert {"nottingham", "loughborough"} <= within["east midlands"]
+    # Names other places or people share are left out on purpose.
+    assert not {"boston", "stratford", "hastings"} & (within["east midlands"] | within["london"])
