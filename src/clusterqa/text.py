@@ -67,6 +67,12 @@ def _punkt():
     return globals_helper.punkt_tokenizer
 
 
+def paragraph_start(text: str, at: int) -> int:
+    """Where the paragraph holding offset ``at`` of ``text`` begins (paragraphs part at a
+    blank line)."""
+    return text.rfind("\n\n", 0, at) + 1
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences in ``text``; sentences never cross a blank line."""
     spans: list[tuple[int, int]] = []

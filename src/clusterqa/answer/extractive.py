@@ -38,7 +38,7 @@ from clusterqa.entities.names import find_names, is_place
 from clusterqa.retrieve import Hit, Retrieval
 from clusterqa.settings import AnsweringSettings
 from clusterqa.store.reader import CorpusView
-from clusterqa.text import clean_sentence, sentence_spans, tokenize
+from clusterqa.text import clean_sentence, paragraph_start, sentence_spans, tokenize
 from clusterqa.types import Answer, Citation
 
 ABSTAIN_TEXT = ("The reports don't say: nothing in the ingested documents answers this. "
@@ -350,8 +350,7 @@ def _in_sector_asked(chosen: list[Candidate], prof: Question, view: CorpusView
     kept = []
     for c in chosen:
         text = chunks[c.chunk_id].text if c.chunk_id in chunks else c.text
-        paragraph = text.rfind("\n\n", 0, c.start)
-        if asked & sectors_in(text[paragraph + 1 if paragraph >= 0 else 0:c.end]):
+        if asked & sectors_in(text[paragraph_start(text, c.start):c.end]):
             kept.append(c)
     return kept
 

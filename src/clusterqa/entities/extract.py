@@ -193,8 +193,9 @@ def _lead_in(label: str, para: Paragraph, fact) -> None:
 def _sentence(sentence: str, para: Paragraph, fact, labelled: bool = False) -> None:
     """The facts of one sentence; ``labelled`` when a lead-in just named its subject
     ("Tramshed Tech, Cardiff: workspace in ...")."""
+    names = find_names(sentence)
     mentions = [_without_kind(m, sentence) for m in _brands(sentence, para.brands) +
-                _opening_name(sentence, para.openers) + find_names(sentence)
+                _opening_name(sentence, names, para.openers) + names
                 if not _descriptive(m.text)]
     subjects: list[str] = []
     referred: str | None = None  # what "it" or "the studio" stood for earlier in the sentence
@@ -283,13 +284,14 @@ def _single_word_names(document: Document) -> frozenset[str]:
     return frozenset(found)
 
 
-def _opening_name(sentence: str, openers: frozenset[str]) -> list[Mention]:
+def _opening_name(sentence: str, names: list[Mention], openers: frozenset[str]
+                  ) -> list[Mention]:
     """The sentence's first word when the document names it so elsewhere and the name rules,
     seeing a common word open a sentence, let it go ("Arm was founded in 1990")."""
     first = re.match(r"\s*([A-Z][\w&'-]*)", sentence)
     if first is None or first.group(1) not in openers:
         return []
-    if any(m.start == first.start(1) for m in find_names(sentence)):
+    if any(m.start == first.start(1) for m in names):  # the name rules found it already
         return []
     return [Mention(first.group(1), first.start(1), first.end(1), ORG)]
 

@@ -24,7 +24,7 @@ from clusterqa.analysis.shape import ORGANISATION
 from clusterqa.entities.lexicon import kind_words, sector_words, sectors_in
 from clusterqa.entities.names import find_names, is_place, looks_like_person
 from clusterqa.entities.table import KIND_SECTOR, Entity, EntityTable, Evidence
-from clusterqa.text import has_phrase, normalize_phrase, tokenize
+from clusterqa.text import has_phrase, normalize_phrase, paragraph_start, tokenize
 from clusterqa.types import Chunk
 
 # A firm the lexicon gives no sector is in the sector asked for when the clause naming it is
@@ -273,8 +273,7 @@ def _states(terms: list[Term], evidence: Evidence, chunks: Mapping[str, Chunk]) 
     chunk = chunks.get(evidence.chunk_id or "")
     before = ""
     if chunk is not None:
-        paragraph = chunk.text.rfind("\n\n", 0, evidence.start)
-        before = chunk.text[paragraph + 1 if paragraph >= 0 else 0:evidence.start]
+        before = chunk.text[paragraph_start(chunk.text, evidence.start):evidence.start]
     tokens = frozenset(tokenize(f"{before} {_clause_of(evidence)}"))
     total = sum(t.weight for t in terms)
     stated = sum(t.weight for t in terms if any(set(a) <= tokens for a in t.alternatives))
