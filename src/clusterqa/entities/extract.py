@@ -32,7 +32,14 @@ from clusterqa.entities.describe import (
     takes_label,
 )
 from clusterqa.entities.lexicon import kind_words, sector_words, sectors_in
-from clusterqa.entities.names import ORG, PLACE, Mention, find_names, is_place
+from clusterqa.entities.names import (
+    ORG,
+    PLACE,
+    Mention,
+    find_names,
+    is_place,
+    opens_sentence,
+)
 from clusterqa.entities.relations import Clause, relate
 from clusterqa.text import SOURCE_MARKER, sentence_spans
 from clusterqa.types import Document, Fact
@@ -108,8 +115,7 @@ class Paragraph:
 def extract(document: Document) -> list[Fact]:
     """Every fact the rules find in ``document``, in reading order."""
     facts: list[Fact] = []
-    brands = _lower_case_brands(document)
-    openers = _single_word_names(document)
+    brands, openers = _document_names(document)
     for page in document.pages:
         named: str | None = None  # the organisation the last paragraph named last
         for start, end in _paragraphs(page.text):
@@ -260,28 +266,27 @@ def _lower_case_name(sentence: str) -> list[Mention]:
     return [Mention(match.group(1), match.start(1), match.end(1), ORG)]
 
 
-def _lower_case_brands(document: Document) -> re.Pattern | None:
-    """The brands a document writes in lower case, found where a sentence opens with one and
-    describes it; then found wherever the document names them ("as many $1bn companies as
-    Amsterdam: boohoo, AO.com ...")."""
-    found = {m.text for page in document.pages for start, end in sentence_spans(page.text)
-             for m in _lower_case_name(page.text[start:end])}
-    if not found:
-        return None
-    names = "|".join(sorted(map(re.escape, found), key=len, reverse=True))
-    return re.compile(rf"(?<![\w.-])({names})(?![\w-])")
+def _document_names(document: Document) -> tuple[re.Pattern | None, frozenset[str]]:
+    """What the whole document says of names, read before its facts (one pass over its
+    sentences):
 
-
-def _single_word_names(document: Document) -> frozenset[str]:
-    """The one-word names the document uses inside a sentence, where capitals mean a name."""
-    found: set[str] = set()
+    - the brands it writes in lower case, found where a sentence opens with one and describes
+      it; then found wherever the document names them ("as many $1bn companies as Amsterdam:
+      boohoo, AO.com ..."), as a pattern;
+    - the one-word names it uses inside a sentence, where capitals mean a name.
+    """
+    brands: set[str] = set()
+    openers: set[str] = set()
     for page in document.pages:
         for start, end in sentence_spans(page.text):
+            brands.update(m.text for m in _lower_case_name(page.text[start:end]))
             sentence = SOURCE_MARKER.sub(lambda m: " " * len(m.group()), page.text[start:end])
-            found.update(m.text for m in find_names(sentence)
-                         if m.category == ORG and " " not in m.text and sentence[:m.start].strip()
-                         and not sentence[:m.start].rstrip().endswith((":", ".")))
-    return frozenset(found)
+            openers.update(m.text for m in find_names(sentence) if m.category == ORG and
+                           " " not in m.text and not opens_sentence(sentence, m.start))
+    if not brands:
+        return None, frozenset(openers)
+    names = "|".join(sorted(map(re.escape, brands), key=len, reverse=True))
+    return re.compile(rf"(?<![\w.-])({names})(?![\w-])"), frozenset(openers)
 
 
 def _opening_name(sentence: str, names: list[Mention], openers: frozenset[str]

@@ -178,8 +178,14 @@ def _skip_single(word: str, start: int, sentence: str) -> bool:
         return True
     if word.lower() in _MONTHS:
         return True
-    at_start = not sentence[:start].strip() or sentence[:start].rstrip().endswith((":", "."))
-    return at_start and _common(word)
+    return opens_sentence(sentence, start) and _common(word)
+
+
+def opens_sentence(sentence: str, start: int) -> bool:
+    """Whether a word at ``start`` stands where a sentence (or a "Label:" lead-in's text)
+    begins, so that its capital says nothing of its being a name."""
+    before = sentence[:start].rstrip()
+    return not before or before.endswith((":", "."))
 
 
 def _guess(text: str) -> str:
