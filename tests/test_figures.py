@@ -154,6 +154,20 @@ def test_a_calculation_shows_its_inputs_and_formula() -> None:
     assert "0.68 = 5,121.3 / 7,491.5" in ratio.text and ratio.citations[0].page == 3
 
 
+def test_a_years_figure_comes_from_a_full_year_column() -> None:
+    """An earnings release states a figure for the quarter, then for the year: a question
+    about the fiscal year takes the year's, and never a quarter's when no year's is found."""
+    quarter = ("Adjusted EBITDA — Three Months Ended June 30, 2022: 609; Three Months Ended "
+               "June 30, 2023: 540 (in millions)", "Reconciliation of Non-GAAP Measures")
+    year = ("Adjusted EBITDA — Twelve Months Ended June 30, 2022: 2,117; Twelve Months Ended "
+            "June 30, 2023: 2,018 (in millions)", "Reconciliation of Non-GAAP Measures")
+    question = "What was Acme's Adjusted EBITDA for FY 2023?"
+    answer = FigureAnswerer().answer(_retrieval(question, [quarter, year], year=2023))
+    assert answer.text.startswith("Adjusted EBITDA, Twelve Months Ended June 30, 2023: 2,018")
+    assert answer.citations[0].page == 2
+    assert FigureAnswerer().answer(_retrieval(question, [quarter], year=2023)) is None
+
+
 def test_no_figure_answer_when_unsure() -> None:
     """An input the statements lack, a year no column has, or a question that asks for no
     figure: None, so the quoting answerer answers or abstains as before."""

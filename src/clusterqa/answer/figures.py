@@ -94,16 +94,23 @@ def _norm(label: str) -> str:
     return " ".join(label.replace("’", "'").split()).strip(" ,:")
 
 
+_PART_YEAR = re.compile(r"(?i)\b(?:three|six|nine|3|6|9)[- ]months?\b|\bquarter|\bQ[1-4]\b"
+                        r"|\b(?:first|second|third|fourth) half\b|\bH[12]\b")
+
+
 def _column(row: Row, year: int, quarter: int | None) -> tuple[str, str] | None:
     """The one cell of ``row`` for ``year``: a full-year column unless a quarter is asked."""
     cells = [(c, v) for c, v in row.cells if re.search(rf"\b{year}\b", c)
              and not re.search(r"(?i)change|%$|variance", c)]
-    if len(cells) > 1:
-        if quarter is None:
+    if quarter is None:
+        # A year's figure is never a quarter's or a half's: a row with only those columns
+        # ("Three Months Ended June 30, 2023") leaves the year to a row that states it.
+        cells = [(c, v) for c, v in cells if not _PART_YEAR.search(c)]
+        if len(cells) > 1:
             full = [(c, v) for c, v in cells if re.search(r"(?i)full|twelve|year", c)]
             cells = full or cells
-        else:
-            cells = [(c, v) for c, v in cells if re.search(rf"(?i)Q{quarter}\b", c)] or cells
+    elif len(cells) > 1:
+        cells = [(c, v) for c, v in cells if re.search(rf"(?i)Q{quarter}\b", c)] or cells
     if len({v for _, v in cells}) != 1:
         return None
     return cells[0]
