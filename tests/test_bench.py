@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clusterqa.app.cli import app
-from clusterqa.bench import clapnq, scifact
+from clusterqa.bench import clapnq, financebench, scifact
 from clusterqa.bench.common import BenchResult, percentiles
 from tests.conftest import REPO
 
@@ -45,6 +45,28 @@ def test_answer_recall_counts_stemmed_content_words() -> None:
                                 "of stone") == pytest.approx(1.0)
     assert clapnq.answer_recall("A wooden tower", "The castle was built of stone") == 0.0
     assert clapnq.answer_recall("anything", "the of and") == 0.0
+
+
+def test_gold_figure_found_exactly_or_rounded_either_way() -> None:
+    gold = financebench.gold_figures
+    # Years are not figures; trailing zeros of "$8.70" are formatting, not precision.
+    assert gold("In FY2022 it grew to $8.70 from 1,577.4 in 2021") == [(8.7, 1), (1577.4, 1)]
+    assert gold("$382.00") == [(382.0, 0)]
+
+    def found(gold_answer: str, answer: str) -> bool:
+        return any(financebench.figure_in(v, answer, places) for v, places in gold(gold_answer))
+
+    assert found("$1577.00", "Purchases of PP&E, 2018: (1,577) (in millions) [1].")
+    assert found("$382.00", "Net cash provided, 2020: 381,603 (in thousands) = 381.603 million")
+    assert found("$8.70", "Property, plant and equipment, net, 2018: 8,738 = 8.738 billion")
+    assert found("sold its inventory 2.7 times", "Inventory turnover ratio: 2.72 = 31,089 / x")
+    assert found("1,577.4", "capital spending of 1,577 million")  # the answer rounds
+    # Rounding never stretches further than a rounded figure can be off.
+    assert not found("The quick ratio was approximately 0.54", "Quick ratio: 0.56 = (2,605)")
+    assert not found("by 1 percentage point", "guidance of 0.6 points")
+    assert not found("$2,018mn in FY 2023", "Adjusted EBITDA, Three Months: 540 [1].")
+    assert not found("$8.70", "net PP&E of 8.9 billion")
+    assert not found("by 1 percentage point", "Guidance was raised [1].")
 
 
 def test_speed_rows_are_ratios_where_lower_is_better(tmp_path: Path) -> None:

@@ -56,21 +56,35 @@ def figures(text: str) -> list[tuple[float, int]]:
              max(len(m.group(2) or "") - 1, 0)) for m in _NUMBER.finditer(text)]
 
 
-def gold_figures(answer: str) -> list[float]:
-    """The figures a gold answer states (not years)."""
+def gold_figures(answer: str) -> list[tuple[float, int]]:
+    """The figures a gold answer states (not years), each with the decimals it is given to.
+    The gold answers are written by formatting ("$1577.00", "$8.70"), so trailing zeros after
+    the point say nothing of precision and are not counted."""
     out = []
     for m in _NUMBER.finditer(answer):
-        value, decimals = figures(m.group())[0]
-        if value and not (decimals == 0 and 1990 <= value <= 2030 and "," not in m.group()):
-            out.append(value)
+        value, _ = figures(m.group())[0]
+        if value and not (m.group(2) is None and 1990 <= value <= 2030 and "," not in m.group()):
+            out.append((value, len((m.group(2) or ".").rstrip("0")) - 1))
     return list(dict.fromkeys(out))
 
 
-def figure_in(value: float, text: str) -> bool:
-    """``value`` written in ``text``, exactly or rounded either way ("1,577" for 1577.4)."""
-    for v, decimals in figures(text):
-        if v and (abs(v - value) < 1e-9 or (abs(value) >= 1 and
-                                            abs(round(value, decimals) - v) < 1e-9)):
+_CITATION = re.compile(r"\[\d+\]")
+_ROUNDING = 0.02  # a rounded figure is never more than 2 % off the one it stands for
+
+
+def figure_in(value: float, text: str, decimals: int | None = None) -> bool:
+    """``value`` written in ``text``, exactly or rounded either way: "1,577" for a gold
+    1577.4, and "381.603" for a gold 382 given to ``decimals`` places (0). The 2 % bound keeps
+    a small gold figure ("1") from matching any number that happens to round to it."""
+    for v, places in figures(_CITATION.sub("", text)):  # "[2]" is no figure
+        if not v:
+            continue
+        if abs(v - value) < 1e-9:
+            return True
+        if abs(value) < 1 or abs(v - value) > _ROUNDING * abs(value):
+            continue
+        if abs(round(value, places) - v) < 1e-9 or (
+                decimals is not None and abs(round(v, decimals) - value) < 1e-9):
             return True
     return False
 
@@ -149,7 +163,7 @@ def _ours(settings: Settings, pdfs: list[Path], questions: list[Question], quick
         rows.append({"doc": q.doc, "question": q.question, **page_hits(q, ranked),
                      "doc_cited": q.doc in cited, "answered": not answer.abstained,
                      "with_figure": not answer.abstained and bool(gold) and any(
-                         figure_in(f, answer.text) for f in gold),
+                         figure_in(f, answer.text, places) for f, places in gold),
                      "outside": not answer.abstained and any(d != q.doc for d in cited),
                      "answer": answer.text[:300]})
     assistant.close()
