@@ -173,8 +173,13 @@ class _ExactVectors:
         sims = self._vectors @ vector
         order = sorted(range(len(sims)), key=lambda i: -sims[i])
         ids = [f"c{i}" for i in order
-               if region is None or self.view.documents[f"d{i}"].region == region]
+               if (region is None or self.view.documents[f"d{i}"].region == region)
+               and (docs is None or f"d{i}" in docs)]
         return [(cid, float(sims[int(cid[1:])])) for cid in ids[:k]]
+
+    def embeddings(self, ids):
+        self.calls.append(("fetch", len(ids)))
+        return {cid: self._vectors[int(cid[1:])] for cid in ids}
 
 
 def test_a_regions_dense_search_unfiltered_and_deep_equals_chromas_filter(monkeypatch) -> None:
@@ -223,3 +228,58 @@ def test_a_regions_dense_search_unfiltered_and_deep_equals_chromas_filter(monkey
     retriever._nearest(view, vectors[0], 5, "nowhere", None)
     retriever._nearest(view, vectors[0], 5, "north", frozenset({"d1"}))
     assert corpus.calls == [(5, "nowhere"), (5, "north")]
+
+
+def test_large_corpora_fetch_routed_vectors_and_approximate_small_regions(monkeypatch) -> None:
+    """Where Chroma's filter would read too many chunks: routed documents' vectors are fetched
+    by id and scored exactly (the filter's answer, cheaper); a small region takes its chunks
+    from the deepest unfiltered search plus BM25's candidates, scored exactly."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from clusterqa.retrieve import hybrid
+    from clusterqa.settings import RetrievalSettings
+
+    index = _small_index()
+    regions = index._region_names_of_rows()
+    view = SimpleNamespace(
+        version=1, lexical=index,
+        chunks={f"c{i}": SimpleNamespace(doc_id=f"d{i}") for i in range(200)},
+        documents={f"d{i}": SimpleNamespace(region=regions[i] or None, chunk_ids=(f"c{i}",))
+                   for i in range(200)})
+    vectors = np.random.default_rng(5).standard_normal((200, 8))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    corpus = _ExactVectors(view, vectors)
+    retriever = hybrid.HybridRetriever(corpus, None, RetrievalSettings())
+    docs = frozenset(f"d{i}" for i in range(0, 200, 7))
+    want = corpus.nearest(vectors[1], 10, docs=docs)
+    corpus.calls.clear()
+    # 29 vectors cost more to fetch than filtering 200 chunks: the filter.
+    assert retriever._nearest(view, vectors[1], 10, None, docs) == want
+    assert corpus.calls == [(10, None)]
+    monkeypatch.setattr(hybrid, "_FETCH_US_PER_VECTOR", 1.0)  # a far larger corpus
+    corpus.calls.clear()
+    got = retriever._nearest(view, vectors[1], 10, None, docs)
+    assert [c for c, _ in got] == [c for c, _ in want] and corpus.calls == [("fetch", 29)]
+    assert np.allclose([s for _, s in got], [s for _, s in want])
+
+    # A small region whose filter would cost too much: unfiltered top 100 (of 200) and BM25.
+    monkeypatch.setattr(hybrid, "_MAX_FETCH", 100)
+    monkeypatch.setattr(hybrid, "_APPROXIMATE_ABOVE_MS", 0)
+    south = [f"c{i}" for i in range(200) if regions[i] == "south"]
+    farthest = min(south, key=lambda c: float(vectors[int(c[1:])] @ vectors[2]))
+    corpus.calls.clear()
+    got = retriever._nearest(view, vectors[2], len(south), "south", None,
+                             candidates=[farthest])
+    top100 = {c for c, _ in corpus.nearest(vectors[2], 100)}
+    expected = {c for c in south if c in top100} | {farthest}
+    assert corpus.calls[0] == (100, None) and corpus.calls[1] == ("fetch", 1)
+    ranked = sorted(expected, key=lambda c: -float(vectors[int(c[1:])] @ vectors[2]))
+    assert [c for c, _ in got] == ranked and ranked[-1] == farthest  # found by BM25 alone
+    assert len(ranked) < len(south)  # the approximation: the rest of south is not searched
+    assert all(regions[int(c[1:])] == "south" for c, _ in got)
+    # Without candidates (BM25 off) the exact filter is kept.
+    corpus.calls.clear()
+    retriever._nearest(view, vectors[2], 30, "south", None)
+    assert corpus.calls == [(30, "south")]

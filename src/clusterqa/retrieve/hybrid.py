@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +31,23 @@ _MASKS = 32  # routed document sets whose BM25 masks are kept
 # 2,000 in 135 ms at 50,000 chunks), asking for its share of them plus a quarter more.
 _MAX_FETCH = 2_000
 _OVERFETCH = 1.25
+# Chroma, embedded, on this machine: its metadata filter reads about a chunk a microsecond of
+# the whole collection; fetching a vector by id costs about 60 µs.
+_FILTER_US_PER_CHUNK = 1.0
+_FETCH_US_PER_VECTOR = 60.0
+# A small region's exact search (the filter) is given up for the approximate one only where
+# the filter alone would cost more than this.
+_APPROXIMATE_ABOVE_MS = 100
+
+
+def _fetch_is_cheaper(vectors: float, chunks: int) -> bool:
+    """Fetching ``vectors`` by id costs less than Chroma filtering ``chunks``."""
+    return vectors * _FETCH_US_PER_VECTOR < chunks * _FILTER_US_PER_CHUNK
+
+
+def _region_of(view: CorpusView, chunk_id: str) -> str | None:
+    chunk = view.chunks.get(chunk_id)
+    return getattr(view.documents.get(chunk.doc_id), "region", None) if chunk else None
 
 
 @dataclass(frozen=True)
@@ -93,23 +110,60 @@ class HybridRetriever:
         return mask
 
     def _nearest(self, view: CorpusView, vector: np.ndarray, n: int, region: str | None,
-                  docs: frozenset[str] | None) -> list[tuple[str, float]]:
-        """The ``n`` chunks nearest ``vector`` (of ``region``, of ``docs``). Chroma's metadata
-        filter costs about 25 µs per chunk of the region whatever ``n`` is (520 ms for a
-        region of 16,000 chunks in 50,000), so a region holding a good share of the corpus is
-        searched unfiltered, deep enough to hold ``n`` of its chunks at its share, and
-        filtered here: the same chunks as Chroma's filter when the search is exhaustive, and
-        when it is not, Chroma filters after all unless ``n`` of the region's turned up."""
-        size = view.lexical.region_size(region) if region and not docs else 0
-        fetch = math.ceil(n * len(view.lexical) / size * _OVERFETCH) if size else 0
-        if size and fetch <= _MAX_FETCH:
+                 docs: frozenset[str] | None, candidates: Sequence[str] = ()
+                 ) -> list[tuple[str, float]]:
+        """The ``n`` chunks nearest ``vector`` (of ``region``, of ``docs``), by the cheapest
+        search (costs measured on this machine, see BENCHMARKS.md "Scale"):
+
+        - Chroma's metadata filter reads every chunk of the collection (about 1 µs each, 95 ms
+          at 100,000 chunks even for a region of 2,700), so it is used only while that is
+          cheap;
+        - routed documents' vectors fetched by id (about 60 µs each) and scored exactly, when
+          that is cheaper than the filter (a filing among a million chunks);
+        - a region holding a good share of the corpus: one unfiltered search deep enough to
+          hold ``n`` of its chunks at its share, filtered here (the same chunks as Chroma's
+          filter when the search is exhaustive; else the filter runs after all unless ``n``
+          of the region's turned up);
+        - a small region of a corpus so large that the filter would cost over 100 ms: its
+          chunks among the deepest unfiltered search we allow, and ``candidates`` (BM25's
+          best of the region) scored exactly. This can miss a chunk only dense search would
+          find in that region, which the filter would not; the scale benchmark counts how
+          often the question's chunk is still found.
+        """
+        total = len(view.lexical)
+        if docs:
+            ids = [cid for d in sorted(docs) for cid in getattr(view.documents.get(d),
+                                                                   "chunk_ids", ())
+                   if region is None or _region_of(view, cid) == region]
+            if ids and _fetch_is_cheaper(len(ids), total):
+                return self._exact(vector, ids)[:n]
+            return self.corpus.nearest(vector, n, region=region, docs=docs)
+        size = view.lexical.region_size(region) if region else 0
+        if not size:
+            return self.corpus.nearest(vector, n, region=region)
+        fetch = math.ceil(n * total / size * _OVERFETCH)
+        if fetch <= _MAX_FETCH:
             found = self.corpus.nearest(vector, fetch)
-            chunks, documents = view.chunks, view.documents
-            inside = [(cid, sim) for cid, sim in found if cid in chunks
-                      and getattr(documents.get(chunks[cid].doc_id), "region", None) == region]
+            inside = [(cid, sim) for cid, sim in found if _region_of(view, cid) == region]
             if len(inside) >= n or len(found) < fetch:  # enough, or every chunk was searched
                 return inside
-        return self.corpus.nearest(vector, n, region=region, docs=docs)
+        if total * _FILTER_US_PER_CHUNK <= _APPROXIMATE_ABOVE_MS * 1000 or not candidates:
+            return self.corpus.nearest(vector, n, region=region)
+        inside = [(cid, sim) for cid, sim in self.corpus.nearest(vector, _MAX_FETCH)
+                  if _region_of(view, cid) == region]
+        seen = {cid for cid, _ in inside}
+        scored = inside + self._exact(vector, [c for c in candidates if c not in seen])
+        return sorted(scored, key=lambda kv: -kv[1])[:n]
+
+    def _exact(self, vector: np.ndarray, ids: Sequence[str]) -> list[tuple[str, float]]:
+        """``ids`` by cosine similarity to ``vector``, best first (their vectors fetched)."""
+        got = self.corpus.embeddings(ids) if ids else {}
+        if not got:
+            return []
+        keys = list(got)
+        matrix = np.stack([got[k] for k in keys])
+        sims = matrix @ vector / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(vector) + 1e-12)
+        return [(keys[i], float(sims[i])) for i in np.argsort(-sims, kind="stable")]
 
     def retrieve(self, question: Question | str, region: str | None = None,
                  k: int | None = None) -> Retrieval:
@@ -129,18 +183,6 @@ class HybridRetriever:
         route = self._router(view).route(question.text)
         docs = route.docs or None
 
-        if s.dense and self.embedder is not None:
-            t = time.perf_counter()
-            vector = self.embedder.embed_query(question.text)
-            timings["embed_query"] = _ms(t)
-            t = time.perf_counter()
-            # Ask for a few more than needed: hits from an uncommitted ingest are dropped.
-            found = self._nearest(view, vector, s.depth + 10, region, docs)
-            dense = [(cid, sim) for cid, sim in found if cid in known][: s.depth]
-            timings["dense"] = _ms(t)
-            rankings["dense"] = [cid for cid, _ in dense]
-            dense_scores = dict(dense)
-
         if s.bm25:
             t = time.perf_counter()
             lexical, lexical_stats = view.lexical.search_with_stats(
@@ -149,6 +191,19 @@ class HybridRetriever:
             timings["bm25"] = _ms(t)
             rankings["bm25"] = [cid for cid, _ in lexical if cid in known]
             bm25_scores = dict(lexical)
+
+        if s.dense and self.embedder is not None:
+            t = time.perf_counter()
+            vector = self.embedder.embed_query(question.text)
+            timings["embed_query"] = _ms(t)
+            t = time.perf_counter()
+            # Ask for a few more than needed: hits from an uncommitted ingest are dropped.
+            found = self._nearest(view, vector, s.depth + 10, region, docs,
+                                  candidates=rankings.get("bm25", ()))
+            dense = [(cid, sim) for cid, sim in found if cid in known][: s.depth]
+            timings["dense"] = _ms(t)
+            rankings["dense"] = [cid for cid, _ in dense]
+            dense_scores = dict(dense)
 
         weights = {"dense": s.dense_weight, "bm25": s.bm25_weight}
         if s.fusion == "zscore":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -61,6 +61,10 @@ class CorpusReader(Protocol):
     def nearest(self, vector: np.ndarray, k: int, region: str | None = None,
                 docs: Collection[str] | None = None) -> list[tuple[str, float]]: ...
 
+    def embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of ``ids`` (those that exist)."""
+        ...
+
 
 _EMPTY = CorpusView(-1, {}, {}, LexicalIndex.build([], [], []))
 
@@ -99,6 +103,9 @@ class CorpusIndex:
     def nearest(self, vector: np.ndarray, k: int, region: str | None = None,
                 docs: Collection[str] | None = None) -> list[tuple[str, float]]:
         return self.vectors.query(vector, k, region, docs)
+
+    def embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return self.vectors.embeddings(ids)
 
     def check_fingerprint(self, wanted: str) -> None:
         check_fingerprint(self.manifest, wanted, self.settings.data_dir)
@@ -194,3 +201,6 @@ class FixedCorpus:
     def nearest(self, vector: np.ndarray, k: int, region: str | None = None,
                 docs: Collection[str] | None = None) -> list[tuple[str, float]]:
         return self._vectors.query(vector, k, region, docs)
+
+    def embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return self._vectors.embeddings(ids)
