@@ -4,6 +4,7 @@ embedded Chroma (each size builds and serves in child processes, as the full run
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -95,6 +96,19 @@ def test_bad_chunks_is_a_clear_error(tmp_path: Path, chunks: str) -> None:
                           cwd=tmp_path, text=True, capture_output=True, timeout=120)
     assert done.returncode != 0
     assert "--chunks takes sizes" in done.stderr and repr(chunks) in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("store", "message"), [
+    ("disk", "--store takes 'embedded' or 'server'"),
+    ("server", "--store server needs a Chroma server")])
+def test_bad_store_is_a_clear_error(tmp_path: Path, store: str, message: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CLUSTERQA_CHROMA_URL"}
+    done = subprocess.run([sys.executable, str(REPO / "evals" / "bench.py"), "scale",
+                           "--chunks", "400", "--store", store, "--out", str(tmp_path / "out")],
+                          cwd=tmp_path, text=True, capture_output=True, timeout=120,
+                          env={**env, "CLUSTERQA_DATA_DIR": str(tmp_path / "data")})
+    assert done.returncode != 0 and message in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
 
 

@@ -116,6 +116,9 @@ def bench_command(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Where the JSON goes.")] = None,
     chunks: Annotated[str | None, typer.Option(
         help="scale only: corpus sizes, e.g. 100000,1000000.")] = None,
+    store: Annotated[str | None, typer.Option(
+        help="scale only: 'embedded' or 'server' alone (default: the embedded store, and "
+             "the server too when chroma_url is set).")] = None,
 ) -> None:
     """Benchmark on public data, beside the plain llama-index recipe (see BENCHMARKS.md)."""
     from clusterqa.bench.common import BenchSkipped
@@ -128,8 +131,10 @@ def bench_command(
     try:
         if which == "ingest":
             result = module.run(settings, quick=quick)
-        elif which == "scale" and chunks:
-            result = module.run(settings, data, quick=quick, sizes=_sizes(chunks))
+        elif which == "scale":
+            result = module.run(settings, data, quick=quick,
+                                sizes=_sizes(chunks) if chunks else None,
+                                stores=_stores(store, settings))
         else:
             result = module.run(settings, data, quick=quick)
     except BenchSkipped as exc:
@@ -154,6 +159,17 @@ def bench_command(
     result.name = name
     path = result.save(out_dir or settings.bench.results_dir)
     out.print(f"results: {path}")
+
+
+def _stores(store: str | None, settings) -> list[str] | None:
+    if store is None:
+        return None
+    if store not in ("embedded", "server"):
+        raise ClusterQAError(f"--store takes 'embedded' or 'server', not {store!r}")
+    if store == "server" and not settings.chroma_url:
+        raise ClusterQAError("--store server needs a Chroma server: set CLUSTERQA_CHROMA_URL "
+                             "(or chroma_url in the settings file)")
+    return [store]
 
 
 def _sizes(chunks: str) -> list[int]:

@@ -80,13 +80,15 @@ def measure(settings: Settings, store: str, size: int, questions: int,
 
 
 def run(settings: Settings, data: Path, quick: bool = False, sizes: list[int] | None = None,
-        questions: int | None = None, workdir: Path | None = None) -> BenchResult:
+        questions: int | None = None, workdir: Path | None = None,
+        stores: list[str] | None = None) -> BenchResult:
     """Write and retrieval cost by corpus size, for the embedded store and (when
-    ``settings.chroma_url`` is set) the server. ``data`` is unused: the corpus is synthetic."""
+    ``settings.chroma_url`` is set) the server, or only ``stores``. ``data`` is unused: the
+    corpus is synthetic."""
     del data
     sizes = list(sizes or (QUICK_SIZES if quick else DEFAULT_SIZES))
     questions = questions or (40 if quick else 100)
-    stores = ["embedded"] + (["server"] if settings.chroma_url else [])
+    stores = stores or ["embedded"] + (["server"] if settings.chroma_url else [])
     result = BenchResult("scale")
     curve: dict[str, dict[str, Any]] = {}
     for store in stores:
