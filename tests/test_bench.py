@@ -52,6 +52,7 @@ def test_gold_figure_found_exactly_or_rounded_either_way() -> None:
     # Years are not figures; trailing zeros of "$8.70" are formatting, not precision.
     assert gold("In FY2022 it grew to $8.70 from 1,577.4 in 2021") == [(8.7, 1), (1577.4, 1)]
     assert gold("$382.00") == [(382.0, 0)]
+    assert gold("Adj. EBITDA was $2,018mn in FY 2023; 4.2bn in 10-K") == [(2018.0, 0), (4.2, 1)]
 
     def found(gold_answer: str, answer: str) -> bool:
         return any(financebench.figure_in(v, answer, places) for v, places in gold(gold_answer))

@@ -47,7 +47,9 @@ def load(data: Path, quick: bool) -> tuple[list[Path], list[Question]]:
     return pdfs, questions
 
 
-_NUMBER = re.compile(r"(?<![\w.,])\(?-?\$?\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w]|,\d|\.\d)")
+# A figure, with a unit glued on or not ("$2,018mn", "4.2bn"), but not part of a word ("10-K").
+_NUMBER = re.compile(r"(?<![\w.,])\(?-?\$?\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?"
+                     r"(?!(?!(?:mn|bn|m|b|k)\b)\w|,\d|\.\d|-[A-Za-z])")
 
 
 def figures(text: str) -> list[tuple[float, int]]:
@@ -165,7 +167,7 @@ def _ours(settings: Settings, pdfs: list[Path], questions: list[Question], quick
                      "with_figure": not answer.abstained and bool(gold) and any(
                          figure_in(f, answer.text, places) for f, places in gold),
                      "outside": not answer.abstained and any(d != q.doc for d in cited),
-                     "answer": answer.text[:300]})
+                     "answer": answer.text})
     assistant.close()
     return {"rows": rows, "pages": report.pages, "table_rows": table_rows,
             "pages_per_s": round(report.pages / seconds, 2) if seconds else None}
