@@ -44,6 +44,9 @@ def test_names_are_runs_of_capitalised_words_told_apart_by_gazetteers() -> None:
         "In 2020 Middlesbrough's Quartz Eleven hired Lee Hutchinson from 4J Studios.")}
     assert names == {"Middlesbrough": PLACE, "Quartz Eleven": ORG, "Lee Hutchinson": PERSON,
                      "4J Studios": ORG}
+    # A lower-case part with a digit continues a name; it starts none.
+    assert [m.text for m in find_names("The imaging firm Teledyne e2v sold mp3 kits to Arm.")] == \
+        ["Teledyne e2v", "Arm"]
 
 
 def test_name_variants_share_a_key() -> None:
@@ -75,6 +78,28 @@ def test_relations_and_pronouns_resolve_to_the_paragraph_s_subject() -> None:
     assert (sale.value, sale.year) == ("£402m", 2021)
     assert sale.sentence == "Flutter bought it in November 2021 for £402m."
     assert ("acquired_by", "Canadian-based companies") in facts_of("Moltin")
+
+
+def test_a_description_bought_by_the_subject_is_the_firm_named_before() -> None:
+    """"SoftBank agreed to buy the Cambridge chip designer": the designer is the firm the
+    text named before, not SoftBank; "the studio" after "said" is still the subject."""
+    text = ("Cambridge chip designer Vellum was founded in 1990.\n\n"
+            "In 2016 Japan's SoftBank agreed to buy the Cambridge chip designer for £24bn.\n\n"
+            "Quartz Eleven said the studio would hire 40 people.\n")
+    facts = {(f.subject, f.relation, f.obj or f.value) for f in extract(doc(text))}
+    assert ("Vellum", "acquired_by", "SoftBank") in facts
+    assert not {("SoftBank", "place", "Cambridge"), ("SoftBank", "sector", "semiconductors")
+                } & facts
+    assert ("Quartz Eleven", "kind", "studio") in facts
+
+
+def test_where_a_firm_does_its_work_is_its_place() -> None:
+    """"builds satellites in Stevenage", "employs 2,000 people in Newcastle": a place the
+    gazetteer knows; "develops games in Unity" names no place."""
+    text = ("Orbital Works builds satellites in Stevenage. Quartz Eleven develops games in "
+            "Unity. Sage employs 2,000 people in Newcastle.\n")
+    places = {(f.subject, f.obj or f.value) for f in extract(doc(text)) if f.relation == "place"}
+    assert places == {("Orbital Works", "Stevenage"), ("Sage", "Newcastle")}
 
 
 def test_every_fact_keeps_the_span_of_its_sentence() -> None:

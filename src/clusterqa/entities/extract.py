@@ -76,6 +76,10 @@ _CLAUSE_CUT = re.compile(r";\s*|,? and (?=(?:it|its|they)\b)|, and (?=[A-Z])|"
                          r"(?:raised|was|were|bought|acquired|sold|opened|launched)\b)|"
                          r", (?=[A-Z][\w.&'-]*(?: [A-Z][\w.&'-]*)* (?:raised|was|were|bought|"
                          r"acquired|sold|opened|launched)\b)")
+# Verbs whose object is another firm than their subject: "SoftBank agreed to buy the designer".
+_DEAL_VERB = re.compile(r"\b(?:buy|bought|buying|acquire[ds]?|acquiring|take over|took over|"
+                        r"taking over|invest(?:ed|s)? in|backed|backs|merge[ds]? with|"
+                        r"partner(?:ed|s)? with|sold|sell)\b")
 # A definite description or pronoun standing for the entity a paragraph is about: "bought
 # it", "the studio", "the Southam publisher", "The Cardiff insurer". Lower-case words or
 # places may describe it; a name right after ("the studio Reflections") makes it no reference.
@@ -222,7 +226,7 @@ def _sentence(sentence: str, para: Paragraph, fact, labelled: bool = False) -> N
         # not what was bought), or, opening a paragraph, what the clause is about ("X was
         # based in Wilmslow when Y acquired it").
         refs = _references(clause, inside, subjects[0] if subjects else
-                           para.topic or para.previous or subject)
+                           para.topic or para.previous or subject, para.named)
         subjects.append(subject)
         referred = next((r.text for r in refs if r.text != subject), referred)
         # (the pronoun or description a clause opens with is its subject, not an object)
@@ -345,15 +349,24 @@ def _clauses(sentence: str) -> Iterator[tuple[int, int]]:
     yield start, len(sentence)
 
 
-def _references(clause: str, mentions: list[Mention], antecedent: str | None
-                ) -> list[Mention]:
+def _references(clause: str, mentions: list[Mention], antecedent: str | None,
+                named: str | None = None) -> list[Mention]:
     """"it", "the studio", "the Southam publisher" in a clause, each standing for
     ``antecedent``: not an appositive ("Pixel Toys, the Leamington studio") and not a
-    description followed by its name ("the studio Reflections")."""
+    description followed by its name ("the studio Reflections"). A description that a deal
+    verb makes the object of the antecedent named in this clause is another firm: the one
+    named before (``named``), as in "SoftBank agreed to buy the Cambridge chip designer"."""
     if antecedent is None:
         return []
     out = []
     for match in _reference().finditer(clause):
+        target = antecedent
+        if match.group("the") and any(
+                m.text == antecedent and m.end <= match.start() and
+                _DEAL_VERB.search(clause, m.end, match.start()) for m in mentions):
+            if named is None or named == antecedent:
+                continue
+            target = named
         if match.group("the"):
             desc = match.group("desc").split()
             if any(w[:1].isupper() and not any(m.category == PLACE and w in m.text
@@ -363,7 +376,7 @@ def _references(clause: str, mentions: list[Mention], antecedent: str | None
                     and not re.search(r"\b(?:and|by|to|for|of|from|with|in)\s*$",
                                       clause[:match.start()]):
                 continue  # an appositive: it describes the name before it
-        out.append(Mention(antecedent, match.start(), match.end(), ORG, ref=True))
+        out.append(Mention(target, match.start(), match.end(), ORG, ref=True))
     return out
 
 

@@ -28,7 +28,8 @@ def _words(text: str) -> list[str]:
 
 # A word of a name: capitalised ("Sage"), an acronym or one that starts with a digit ("4J",
 # "3D"), with inner apostrophes, dots, ampersands and hyphens ("AO.com", "Rolls-Royce").
-_WORD = re.compile(r"[A-Z0-9][\w.&'’+-]*[\w+]|[A-Z0-9]")
+# A lower-case word with a digit ("e2v") only continues one ("Teledyne e2v").
+_WORD = re.compile(r"[A-Z0-9][\w.&'’+-]*[\w+]|[A-Z0-9]|(?<![\w.-])[a-z]+\d[a-z\d]*(?![\w-])")
 # Lower-case words that may sit inside a name ("University of Warwick", "Bank of Ireland").
 _JOINERS = frozenset({"of", "&", "de"})
 # Capitalised words that are not names, or not names on their own.
@@ -128,6 +129,12 @@ def find_names(sentence: str) -> list[Mention]:
             runs.append([])  # "Canadian-based": a description, not a name
             continue
         continues = bool(runs and runs[-1] and _joined(sentence, runs[-1], start))
+        if word[0].islower():
+            if continues:
+                runs[-1].append((word, start))
+            else:
+                runs.append([])
+            continue
         if word.lower() in _NOT_NAMES and not (continues and word.lower() in _NUMBERS) and not (
                 continues and word.lower() in _ENDS_NAMES):
             runs.append([])  # a break

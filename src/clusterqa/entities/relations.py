@@ -220,6 +220,12 @@ def _predicate(c: Clause, fact) -> None:
             fact(c.subject, "sector", sector)
 
 
+_WORKS_IN = re.compile(r"\b(?:builds|built|makes|made|manufactures|manufactured|designs|"
+                       r"designed|develops|developed|produces|produced|assembles|assembled|"
+                       r"employs|employed) (?:[\w,’'-]+ ){1,5}?(?:in|at) "
+                       r"(?P<where>[A-Z][^,;.()]{1,40})")
+
+
 def _based(c: Clause, fact) -> None:
     """"described as Manchester-based", "is registered at Tech Hub in Swansea": the
     subject's place."""
@@ -235,6 +241,13 @@ def _based(c: Clause, fact) -> None:
         agent = agent_before(c, opened.start())
         fact(agent.text, "place", opened.group("p"),
              OFFICE if opened.group("what") == "office" else None)
+    # "Airbus builds satellites in Stevenage", "employs 300 people in Newport": where its
+    # work is done is a place of the firm (the place must be one the gazetteer knows).
+    for work in _WORKS_IN.finditer(c.text):
+        place = first_place(work.group("where"))
+        agent = agent_before(c, work.start())
+        if place and (agent.text == c.subject or agent.ref):
+            fact(agent.text, "place", place)
     # "Manchester ... had produced as many $1bn companies as Amsterdam: A, B and C".
     for place in (m for m in c.mentions if m.category == PLACE):
         hosts = re.match(r"[^:;]{0,80}?\b(?:produced|is home to|was home to|hosts|boasts|has|"
