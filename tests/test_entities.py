@@ -100,6 +100,11 @@ def test_where_a_firm_does_its_work_is_its_place() -> None:
             "Unity. Sage employs 2,000 people in Newcastle.\n")
     places = {(f.subject, f.obj or f.value) for f in extract(doc(text)) if f.relation == "place"}
     assert places == {("Orbital Works", "Stevenage"), ("Sage", "Newcastle")}
+    # A place that is home to a firm is its place, not a firm it is based at.
+    facts = {(f.subject, f.relation, f.obj or f.value) for f in extract(doc(
+        "Chelmsford, where Marconi opened a radio factory in 1898, is home to Teledyne e2v."))}
+    assert ("Teledyne e2v", "place", "Chelmsford") in facts
+    assert not any(r == "based_at" for _, r, _ in facts)
 
 
 def test_every_fact_keeps_the_span_of_its_sentence() -> None:
@@ -153,3 +158,23 @@ def test_no_constraint_no_table_answer() -> None:
     view = view_of(doc())
     assert answer_from_table(Retrieval(analyse("Which firms are there?"), [], None, {}, view),
                              None) is None
+
+
+def test_a_list_led_from_quoted_sentences_leaves_out_works() -> None:
+    """"The studio's titles include A, B and C" lists works, not studios: a list question
+    answered from quotes names the studios only."""
+    from clusterqa.answer.lists import lead_with_items
+    from clusterqa.types import Answer
+
+    text = ("Two studios, Zephyr Works and Quartz Eleven, are based in Newcastle.\n\n"
+            "Zephyr Works was set up in 1994. The studio's titles include Rally Dash, Sky "
+            "Racer and Moon Base.\n")
+    view = view_of(doc(text))
+    sentences = [("Two studios, Zephyr Works and Quartz Eleven, are based in Newcastle.", 1),
+                 ("The studio's titles include Rally Dash, Sky Racer and Moon Base.", 2)]
+    answer = Answer("Which games studios are in the North East?", " ".join(
+        s for s, _ in sentences), False, [],
+                    sentences=list(sentences))
+    led = lead_with_items(answer, analyse("Which games studios are in the North East?"),
+                          view.entities)
+    assert [i.name for i in led.items] == ["Zephyr Works", "Quartz Eleven"]

@@ -308,10 +308,12 @@ def _names_of_kind(sentence: str, item: str | None, table: EntityTable,
                 2 <= len(mention.text.split()) <= 3 and not is_place(mention.text)
                 and (known is None or known.category in (PERSON, UNKNOWN)))
         else:
-            # A name the table knows as an organisation, or one of a list of names.
+            # A name the table knows as an organisation, or one of a list of names that the
+            # table does not know as a work or a person ("titles include A, B and C").
             ok = not is_place(mention.text) and not looks_like_person(mention.text) and (
                 name_key(mention.text) in organisations or
-                any(mention.start in span for span in listed))
+                (any(mention.start in span for span in listed) and
+                 (known is None or known.category not in (WORK, PERSON))))
         if ok:
             out.append(mention.text)
     return out

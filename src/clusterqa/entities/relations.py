@@ -248,10 +248,12 @@ def _based(c: Clause, fact) -> None:
         agent = agent_before(c, work.start())
         if place and (agent.text == c.subject or agent.ref):
             fact(agent.text, "place", place)
-    # "Manchester ... had produced as many $1bn companies as Amsterdam: A, B and C".
+    # "Manchester ... had produced as many $1bn companies as Amsterdam: A, B and C",
+    # "Chelmsford, where Marconi opened a factory, is home to Teledyne e2v".
     for place in (m for m in c.mentions if m.category == PLACE):
         hosts = re.match(r"[^:;]{0,80}?\b(?:produced|is home to|was home to|hosts|boasts|has|"
-                         r"had)\b[^:;]{0,60}?(?::|\binclud\w*|such as)\s+", c.text[place.end:])
+                         r"had)\b[^:;]{0,60}?(?::|\binclud\w*|such as)\s+", c.text[place.end:]) \
+            or re.match(r"[^:;]{0,80}?\b(?:is|was) home to\s+", c.text[place.end:])
         if hosts:
             for m in listed(c, place.end + hosts.end(), first_gap=0):
                 fact(m.text, "place", place.text)

@@ -16,7 +16,7 @@ from clusterqa.entities.clause import (
     pronoun_target,
     year_near,
 )
-from clusterqa.entities.names import ORG, PERSON
+from clusterqa.entities.names import ORG, PERSON, PLACE
 
 # --- money ------------------------------------------------------------------------------
 
@@ -82,6 +82,8 @@ def tenancy(c: Clause, fact) -> None:
     for hosted in re.finditer(r"\b(?:has |have |had )?(?:hosted|hosts|housed|houses|"
                               r"(?:is|was|are) (?:also )?home to)\s+", text):
         host = agent_before(c, hosted.start())
+        if host.end == 0 and c.mentions and c.mentions[0].category == PLACE:
+            continue  # "Chelmsford, where Marconi opened ..., is home to X": a place hosts
         guests = listed(c, hosted.end(), first_gap=1)
         cue = re.search(r"\b(?:including|include|such as|like)\s+", text[hosted.end():])
         if not guests and cue and cue.start() < 60:
