@@ -44,6 +44,10 @@ def test_names_are_runs_of_capitalised_words_told_apart_by_gazetteers() -> None:
         "In 2020 Middlesbrough's Quartz Eleven hired Lee Hutchinson from 4J Studios.")}
     assert names == {"Middlesbrough": PLACE, "Quartz Eleven": ORG, "Lee Hutchinson": PERSON,
                      "4J Studios": ORG}
+    # "England" is no name alone, but ends one after "of".
+    assert [(m.text, m.category) for m in find_names(
+        "Which firms in the East of England or at the Bank of England? Not England.")] == \
+        [("East of England", PLACE), ("Bank of England", ORG)]
     # A lower-case part with a digit continues a name; it starts none.
     assert [m.text for m in find_names("The imaging firm Teledyne e2v sold mp3 kits to Arm.")] == \
         ["Teledyne e2v", "Arm"]

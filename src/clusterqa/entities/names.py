@@ -59,6 +59,8 @@ stanley sachs
 """))
 # Words that are no name alone but end one: "Lancashire County Council", "Scottish Government".
 _ENDS_NAMES = frozenset(_words("council government"))
+# Countries are no name alone, but end one after "of": "East of England", "Bank of England".
+_COUNTRIES = frozenset(_words("uk britain england"))
 _MONTHS = frozenset(_words("""
 january february march april may june july august september october november december
 """))
@@ -136,7 +138,8 @@ def find_names(sentence: str) -> list[Mention]:
                 runs.append([])
             continue
         if word.lower() in _NOT_NAMES and not (continues and word.lower() in _NUMBERS) and not (
-                continues and word.lower() in _ENDS_NAMES):
+                continues and word.lower() in _ENDS_NAMES) and not (
+                continues and _ends_with_country(sentence, (word, start))):
             runs.append([])  # a break
             continue
         if runs and runs[-1] and _joined(sentence, runs[-1], start):
@@ -145,7 +148,8 @@ def find_names(sentence: str) -> list[Mention]:
             runs.append([(word, start)])
     out: list[Mention] = []
     for run in runs:
-        while run and run[-1][0].lower() in _NOT_NAMES - _NUMBERS - _ENDS_NAMES:
+        while run and run[-1][0].lower() in _NOT_NAMES - _NUMBERS - _ENDS_NAMES and not (
+                len(run) > 1 and _ends_with_country(sentence, run[-1])):
             run = run[:-1]
         if not run:
             continue
@@ -156,6 +160,11 @@ def find_names(sentence: str) -> list[Mention]:
             continue
         out.append(Mention(text, start, end, _guess(text)))
     return out
+
+
+def _ends_with_country(sentence: str, word: tuple[str, int]) -> bool:
+    """"England" after "of" ends a name ("East of England")."""
+    return word[0].lower() in _COUNTRIES and bool(re.search(r"\bof\s+$", sentence[:word[1]]))
 
 
 def _joined(sentence: str, run: list[tuple[str, int]], start: int) -> bool:
