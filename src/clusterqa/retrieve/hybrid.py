@@ -45,11 +45,6 @@ def _fetch_is_cheaper(vectors: float, chunks: int) -> bool:
     return vectors * _FETCH_US_PER_VECTOR < chunks * _FILTER_US_PER_CHUNK
 
 
-def _region_of(view: CorpusView, chunk_id: str) -> str | None:
-    chunk = view.chunks.get(chunk_id)
-    return getattr(view.documents.get(chunk.doc_id), "region", None) if chunk else None
-
-
 @dataclass(frozen=True)
 class Hit:
     chunk_id: str
@@ -134,7 +129,7 @@ class HybridRetriever:
         if docs:
             ids = [cid for d in sorted(docs) for cid in getattr(view.documents.get(d),
                                                                    "chunk_ids", ())
-                   if region is None or _region_of(view, cid) == region]
+                   if region is None or view.region_of(cid) == region]
             if ids and _fetch_is_cheaper(len(ids), total):
                 return self._exact(vector, ids)[:n]
             return self.corpus.nearest(vector, n, region=region, docs=docs)
@@ -144,13 +139,13 @@ class HybridRetriever:
         fetch = math.ceil(n * total / size * _OVERFETCH)
         if fetch <= _MAX_FETCH:
             found = self.corpus.nearest(vector, fetch)
-            inside = [(cid, sim) for cid, sim in found if _region_of(view, cid) == region]
+            inside = [(cid, sim) for cid, sim in found if view.region_of(cid) == region]
             if len(inside) >= n or len(found) < fetch:  # enough, or every chunk was searched
                 return inside
         if total * _FILTER_US_PER_CHUNK <= _APPROXIMATE_ABOVE_MS * 1000 or not candidates:
             return self.corpus.nearest(vector, n, region=region)
         inside = [(cid, sim) for cid, sim in self.corpus.nearest(vector, _MAX_FETCH)
-                  if _region_of(view, cid) == region]
+                  if view.region_of(cid) == region]
         seen = {cid for cid, _ in inside}
         scored = inside + self._exact(vector, [c for c in candidates if c not in seen])
         return sorted(scored, key=lambda kv: -kv[1])[:n]

@@ -51,6 +51,13 @@ class CorpusView:
     def document_of(self, chunk_id: str) -> StoredDocument:
         return self.documents[self.chunks[chunk_id].doc_id]
 
+    def region_of(self, chunk_id: str) -> str | None:
+        """The chunk's region; None too for a chunk this view does not hold (a vector the
+        store returned while a commit was landing)."""
+        chunk = self.chunks.get(chunk_id)
+        document = self.documents.get(chunk.doc_id) if chunk else None
+        return document.region if document else None
+
 
 class CorpusReader(Protocol):
     """What retrieval reads: the current view, and the chunks nearest a vector."""
