@@ -71,11 +71,11 @@ def fake_settings(tmp_path: Path, corpus_copy: Path, fake_embedding: None) -> Se
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The real MiniLM model, loaded once for the whole session."""
-    from clusterqa.embeddings import SentenceTransformerEmbedder
+    """The real MiniLM model as the default settings run it, loaded once for the session."""
+    from clusterqa.embeddings import create_embedder
     from clusterqa.settings import EmbeddingSettings
 
-    embedder = SentenceTransformerEmbedder(EmbeddingSettings())
+    embedder = create_embedder(EmbeddingSettings())
     embedder.load()
     return embedder
 

@@ -39,6 +39,10 @@ class Embedder(Protocol):
 def create_embedder(settings: EmbeddingSettings) -> Embedder:
     """The embedder the settings ask for; its weights load when first needed. (Tests replace
     this factory to run the pipeline with a deterministic fake.)"""
+    if settings.precision == "int8":
+        from clusterqa.embeddings_int8 import Int8Embedder
+
+        return Int8Embedder(settings)
     return SentenceTransformerEmbedder(settings)
 
 

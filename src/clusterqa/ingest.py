@@ -30,7 +30,7 @@ FACTS_KEY = "extractor"  # the manifest state naming the rules its facts were fo
 
 # Documents are embedded in groups of about this many batches: large calls let the model sort
 # texts by length (little padding); each group commits in one manifest transaction.
-GROUP_BATCHES = 8
+GROUP_BATCHES = 16
 
 
 @dataclass

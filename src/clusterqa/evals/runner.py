@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from clusterqa import embeddings
 from clusterqa.app.assistant import Assistant, Conversation
 from clusterqa.evals.baseline import Comparison, baseline_payload, compare, load_baseline
 from clusterqa.evals.cases import EvalCase
@@ -179,7 +180,7 @@ def run_eval(settings: Settings, cases: Sequence[EvalCase], *, compare_naive: bo
 def config_fingerprint(settings: Settings) -> dict[str, Any]:
     r = settings.retrieval
     return {
-        "embedding": f"sentence-transformers:{settings.embedding.model}",
+        "embedding": embeddings.create_embedder(settings.embedding).name,  # engine and model
         "chunking": settings.chunking.model_dump(),
         "retrieval": (f"dense={'on' if r.dense else 'off'} bm25={'on' if r.bm25 else 'off'} "
                       f"fusion={r.fusion if r.fusion != 'rrf' else f'rrf(k={r.rrf_k})'} "
