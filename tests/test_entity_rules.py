@@ -98,7 +98,9 @@ def test_founders_and_where_they_came_from() -> None:
             "Playfield Games was set up in 2010 by developers from Ubisoft Reflections, Criterion "
             "and Codemasters, and Microsoft bought it in June 2018.\n\n"
             "Gridiron was founded in 1986 by the brothers Richard and David Darling and built the "
-            "Colin McRae Rally, DiRT and GRID series.\n")
+            "Colin McRae Rally, DiRT and GRID series.\n\n"
+            "Runeforge, the fantasy game developer, was founded in 2001 by Andrew Gower, his "
+            "brother Paul Gower and Constant Tedder, and its offices are in Cambridge.\n")
     assert {("founded_by", "David Darling"), ("founders_from", "Codemasters")} <= of(text,
                                                                                      "Kwali")
     playfield = of(text, "Playfield Games")
@@ -110,6 +112,9 @@ def test_founders_and_where_they_came_from() -> None:
     assert ("founded_by", "Colin McRae Rally") not in gridiron
     assert {("worked_on", "Colin McRae Rally"), ("worked_on", "DiRT"),
             ("worked_on", "GRID")} <= gridiron
+    # A kin or role before a name does not end the list of founders.
+    assert {("founded_by", "Andrew Gower"), ("founded_by", "Paul Gower"),
+            ("founded_by", "Constant Tedder")} <= of(text, "Runeforge")
 
 
 def test_lead_ins_give_place_sector_and_kind_to_the_names_they_introduce() -> None:

@@ -55,8 +55,10 @@ _ROLE_AFTER = re.compile(r"\s+(?:co-founder|founder|chief|boss|ceo|executive|dir
                          r"head|veterans?|alumni|developers?|staff|engineers|employees)\b", re.I)
 _FROM_ROLE = re.compile(r"\b(?:developers|veterans|staff|alumni|engineers|executives|"
                         r"employees|people|team) (?:from|of|at) (?:[A-Z][\w'’-]*(?:'s|’s) )?$")
-# Where a list of founders ends: "by A and B and built ...", "by A after their B closed".
-_FOUNDERS_END = re.compile(r"[;.!?]|, (?![A-Z]|and )|, (?:which|who|while|but)\b|"
+# Where a list of founders ends: "by A and B and built ...", "by A after their B closed";
+# not at a kin or role before the next name ("by A, his brother B and C").
+_FOUNDERS_END = re.compile(r"[;.!?]|, (?![A-Z]|and |(?:his|her|their) [a-z-]+ [A-Z])|"
+                           r", (?:which|who|while|but)\b|"
                            r"\b(?:after|before|when|while|until|following)\b| and (?:[a-z]+ed|"
                            r"built|made|began|grew|has|had|is|was|sold|bought|became|runs)\b")
 _FOUNDER_VERB = re.compile(r"\s+(?:co-)?(?:founded|started|set up|launched|created)\s+")
