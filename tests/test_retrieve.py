@@ -192,10 +192,11 @@ def test_a_regions_dense_search_unfiltered_and_deep_equals_chromas_filter(monkey
 
     from clusterqa.retrieve import hybrid
     from clusterqa.settings import RetrievalSettings
+    from clusterqa.store import CorpusView
 
     index = _small_index()  # 200 chunks; regions north, south, none by row
     regions = index._region_names_of_rows()
-    view = SimpleNamespace(
+    view = CorpusView(
         version=1, lexical=index,
         chunks={f"c{i}": SimpleNamespace(doc_id=f"d{i}") for i in range(200)},
         documents={f"d{i}": SimpleNamespace(region=regions[i] or None) for i in range(200)})
@@ -240,10 +241,11 @@ def test_large_corpora_fetch_routed_vectors_and_approximate_small_regions(monkey
 
     from clusterqa.retrieve import hybrid
     from clusterqa.settings import RetrievalSettings
+    from clusterqa.store import CorpusView
 
     index = _small_index()
     regions = index._region_names_of_rows()
-    view = SimpleNamespace(
+    view = CorpusView(
         version=1, lexical=index,
         chunks={f"c{i}": SimpleNamespace(doc_id=f"d{i}") for i in range(200)},
         documents={f"d{i}": SimpleNamespace(region=regions[i] or None, chunk_ids=(f"c{i}",))
