@@ -96,6 +96,8 @@ def test_list_shapes_carry_the_relations_they_ask_for() -> None:
         "based_at",)
     assert shape_of("Which universities run the Greater Manchester AI Foundry?").relations == (
         "run_by",)
+    assert shape_of("Which Leeds software firms have floated on a stock market?").relations == (
+        "listed",)
     works = shape_of("Apart from Minecraft Dungeons, what titles has Double Eleven worked on?")
     assert (works.kind, works.item) == ("list", WORK)
     engine = shape_of("Which startups were early tenants of the SETsquared centre at Engine Shed?")

@@ -182,3 +182,27 @@ def test_a_list_led_from_quoted_sentences_leaves_out_works() -> None:
     led = lead_with_items(answer, analyse("Which games studios are in the North East?"),
                           view.entities)
     assert [i.name for i in led.items] == ["Zephyr Works", "Quartz Eleven"]
+
+
+ORIGINS = ("Harbour Insurance traces its roots to the Norwich Mutual, set up in the city in 1797. "
+           "Harbour Insurance employs 5,000 people in Norwich.\n\n"
+           "Quayside Pay, the Norwich payments firm, floated on the London Stock Exchange in "
+           "2021. Lantern Labs, a Norwich software firm, was bought by Sage in 2019.\n")
+
+
+def test_an_origin_question_is_guided_to_the_sentence_that_states_it() -> None:
+    from clusterqa.entities.guide import guide
+
+    table = view_of(doc(ORIGINS, "east-of-england/brief.md")).entities
+    stated = guide(analyse("Which company did Harbour Insurance grow out of?"), table).stating
+    assert any("traces its roots to the Norwich Mutual" in s for s in stated)
+    assert not any("employs" in s for s in stated)
+
+
+def test_a_list_of_firms_that_floated_is_answered_from_the_table() -> None:
+    view = view_of(doc(ORIGINS, "east-of-england/brief.md"))
+    answer = answer_from_table(Retrieval(analyse("Which Norwich firms have floated on a stock "
+                                                 "market?"), [], None, {}, view), None)
+    assert answer is not None
+    assert [item.name for item in answer.items] == ["Quayside Pay"]
+    assert answer.text.startswith("Quayside Pay")

@@ -202,3 +202,29 @@ def test_a_common_word_opening_a_sentence_is_the_name_the_document_gives_elsewhe
     assert not of(text, "Several") and not of(text, "A")
     # Without the mid-sentence use nothing says "Arm" is a name: the rules stay cautious.
     assert not of("Arm was founded in 1990 in Cambridge.\n", "Arm")
+
+
+def test_a_listing_on_a_stock_market_and_only_that() -> None:
+    text = ("Skyforge Holdings, the Leeds payments firm, floated on the London Stock Exchange "
+            "in June 2024.\n\n"
+            "Brightwave went public in 2021 and has 400 staff.\n\n"
+            "Orbitline has never floated. Its chairman floated the idea of a listing.\n\n"
+            "Corn Exchange Labs, in a listed building, is listed among the best employers.\n")
+    assert ("listed", "London Stock Exchange") in of(text, "Skyforge Holdings")
+    assert ("listed", None) in of(text, "Brightwave")
+    assert not {r for r, _ in of(text, "Orbitline")} & {"listed"}
+    assert ("place", "Cambridge") in of("Pixelberry began as an educational charity in "
+                                        "Cambridge.\n", "Pixelberry")
+    assert not {r for r, _ in of(text, "Corn Exchange Labs")} & {"listed"}
+
+
+def test_where_a_firm_grew_out_of() -> None:
+    text = ("Bluetooth pioneer Wavelink grew out of the consultancy Fenland Consultants in "
+            "1998.\n\n"
+            "Harbour Insurance traces its roots to the Norwich Mutual, set up in the city in "
+            "1797.\n\n"
+            "Cellcraft was spun out of Oxbridge University.\n")
+    assert ("grew_out_of", "Fenland Consultants") in of(text, "Wavelink")
+    assert ("grew_out_of", "Norwich Mutual") in of(text, "Harbour Insurance")
+    assert ("grew_out_of", "Oxbridge University") in of(text, "Cellcraft")
+    assert not {r for r, _ in of(text, "Fenland Consultants")} & {"grew_out_of"}

@@ -41,6 +41,9 @@ _RELATIONS = (
                           re.I)),
     ("based_at", re.compile(r"\bbased at\b|\btenants?\b|\bhosted\b|\bhoused\b|"
                             r"\bhome to\b|\bresident\b", re.I)),
+    ("listed", re.compile(r"\b(?:floated|float|listed on|went public|gone public|IPOs?|"
+                          r"initial public offerings?|stock (?:market|exchange) listings?)\b",
+                          re.I)),
     # "which universities run the AI Foundry?", "who is behind the centre?": its runners
     ("run_by", re.compile(r"\b(?:run|runs|ran|operate|operates|manage|manages|behind|partners "
                           r"in|members of)\b", re.I)),

@@ -29,6 +29,8 @@ _ASKS = (
      ("employs",)),
     (re.compile(r"\b(?:founded|started|set up|established|launched|formed)\b", re.I),
      ("founded", "founded_by")),
+    (re.compile(r"\b(?:gr[eo]w(?:n)? out of|spun out|spin-?out|roots|origins?)\b", re.I),
+     ("grew_out_of",)),
     (re.compile(r"\b(?:raised|raise|funding|invest\w*|backed|round)\b", re.I),
      ("raised", "invested_by")),
     (re.compile(r"\b(?:bought|buy|acquired|acquire|purchased|took over|take over|takes over|"

@@ -35,7 +35,7 @@ SECTOR_BY_SIMILARITY = 0.38
 # Which facts a relation asked for is read from.
 RELATION_FACTS = {"acquired_by": ("acquired_by",), "founded_by": ("founded_by", "founders_from"),
                   "raised": ("raised", "invested_by"), "based_at": ("based_at",),
-                  "run_by": ()}
+                  "run_by": (), "listed": ("listed",)}
 # Words that say how an item is placed or related, not what it is: no similarity needed.
 _PLAIN = frozenset(tokenize(
     "tech technology based operations offices office headquarters firms companies "
@@ -43,7 +43,8 @@ _PLAIN = frozenset(tokenize(
     "attracted investment invested funding raised backed veterans developers tenants hosted "
     "belong belongs part own owns owned biggest largest big main major notable leading known "
     "run runs behind partners members ended end ending become became been round rounds "
-    "series seed"))
+    "series seed floated float listed listing public ipo flotation stock market exchange "
+    "shares"))
 
 _DESCRIBED = re.compile(r"\b(?:companies|firms|groups|buyers|owners|investors)$")
 _RELATED = frozenset(f for facts in RELATION_FACTS.values() for f in facts)

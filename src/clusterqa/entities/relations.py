@@ -12,7 +12,9 @@ what. Each rule is one way English states a relation:
   "backed by A and B";
 - tenancy: "X has hosted A, B and C", "tenants such as A", "A, based at X", "a X tenant";
 - work: "known for A and B", "its credits include A, B and work on the C series";
-- names: "X (formerly Y)", "The Hut Group (THG)", "X began as Y", "renamed it Y".
+- names: "X (formerly Y)", "The Hut Group (THG)", "X began as Y", "renamed it Y";
+- origins: "X grew out of Y", "X traces its roots to Y", "spun out of Y";
+- listings: "floated on the London Stock Exchange", "went public in 2021".
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ __all__ = ["Clause", "relate"]
 
 
 def relate(c: Clause, fact) -> None:
-    for rule in (_founding, _deals, _sales, money, tenancy, works, staff, _predicate,
-                 aliases, _based):
+    for rule in (_founding, _origin, _deals, _sales, _listing, money, tenancy, works, staff,
+                 _predicate, aliases, _based):
         rule(c, fact)
 
 
@@ -102,8 +104,9 @@ def _founding(c: Clause, fact) -> None:
         place = re.search(r"\bin (?P<p>[A-Z][\w’'-]*(?: [A-Z][\w’'-]*)*)", tail[:70])
         if place and is_place(place.group("p")) and ";" not in tail[:place.start()]:
             fact(c.subject, "place", place.group("p"))
-    began = re.search(r"\b(?:began|started out|started life|was born) in (?P<p>[A-Z][\w’'-]*"
-                      r"(?: [A-Z][\w’'-]*)*)", text)
+    # "began in Leeds", "began as an educational charity in Cambridge"
+    began = re.search(r"\b(?:began|started out|started life|was born)(?: as [^,;.()]{1,50}?)? "
+                      r"in (?P<p>[A-Z][\w’'-]*(?: [A-Z][\w’'-]*)*)", text)
     if began and is_place(began.group("p")):
         fact(c.subject, "place", began.group("p"))
     # "Drew Nelson co-founded it", "Founder John Roberts started the business".
@@ -111,6 +114,24 @@ def _founding(c: Clause, fact) -> None:
         if person.category == PERSON and m.category == ORG and \
                 _FOUNDER_VERB.fullmatch(text[person.end:m.start]):
             fact(m.text, "founded_by", person.text, year=year_near(text, m.end, []))
+
+
+# Where a firm came from: "CSR grew out of the consultancy Cambridge Consultants", "Aviva
+# traces its roots to the Norwich Union", "spun out of the University of Bristol".
+_ORIGIN = re.compile(r"\b(?:grew|grown|spun|span) out of|\bspin-?out (?:of|from)|"
+                     r"\btrac(?:es|ed|ing) (?:its|their) (?:roots|origins?|history) (?:back )?to")
+
+
+def _origin(c: Clause, fact) -> None:
+    for m in _ORIGIN.finditer(c.text):
+        # the first organisation after it, past a description ("the consultancy")
+        source = next((o for o in orgs(c) if o.start >= m.end() and not o.ref and
+                       re.fullmatch(r"(?:\s+(?:the|a|an|[a-z-]+))*\s+",
+                                    c.text[m.end():o.start])), None)
+        agent = agent_before(c, m.start())
+        if source is not None and agent.text and agent.text != source.text:
+            fact(agent.text, "grew_out_of", source.text,
+                 year=year_near(c.text, source.end, []))
 
 
 # --- deals ------------------------------------------------------------------------------
@@ -198,6 +219,29 @@ def _sales(c: Clause, fact) -> None:
             target = owner.group(1) if owner else c.antecedent
             if target and target != buyer.text:
                 fact(target, "acquired_by", buyer.text, money, year)
+
+
+# A listing on a stock market: "floated on the London Stock Exchange in June 2024", "went
+# public in 2021", "listed on Nasdaq", "its 2018 IPO". ("listed" alone is too common: "a
+# listed building", "listed among the best"; only a listing on a market counts.)
+_MARKET = (r"(?:the |a )?(?:(?P<market>(?:London|New York|Nasdaq|NYSE|AIM|Euronext|Frankfurt|"
+           r"Hong Kong|Toronto)(?: Stock Exchange| Stock Market|’?'?s? (?:[A-Z]\w+ ){0,3}"
+           r"[Mm]arket)?)|stock (?:market|exchange))")
+_LISTING = re.compile(rf"\b(?:floated|listed|began trading|started trading) (?:its shares )?"
+                      rf"(?:on|in) {_MARKET}|\b(?:floated|went public)\b(?! (?:the|an?) "
+                      rf"(?:idea|plan|proposal|notion))|\b(?:an?|its|the) (?:\d{{4}} )?"
+                      rf"(?:initial public offering|IPO|flotation|stock market listing)\b")
+
+
+def _listing(c: Clause, fact) -> None:
+    for m in _LISTING.finditer(c.text):
+        if re.search(r"\b(?:not|never|plans? to|planned|considering|could|would|may)\s+"
+                     r"(?:\w+\s+)?$", c.text[:m.start()]):
+            continue  # not (yet) a listing: "plans to float", "has never floated"
+        agent = agent_before(c, m.start())
+        if agent.text:
+            fact(agent.text, "listed", m.group("market"),
+                 year=year_near(c.text, m.end(), c.years))
 
 
 def _predicate(c: Clause, fact) -> None:
