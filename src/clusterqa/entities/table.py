@@ -278,14 +278,21 @@ def _merged_keys(facts: list[tuple[str, Fact]]):
     squeezed: dict[str, str] = {}  # "Auto Trader" and "Autotrader"
     for key in {k for keys in by_doc.values() for k in keys}:
         union(key, squeezed.setdefault(key.replace(" ", ""), key))
-    every = {k for keys in by_doc.values() for k in keys}
+    # Longer names by their first word, counted once in the corpus ("rockstar" -> 2); a
+    # scan of every name for each one-word name made opening a large store quadratic.
+    starting = Counter(k.split(" ", 1)[0] for k in
+                       {k for keys in by_doc.values() for k in keys} if " " in k)
     for keys in by_doc.values():
+        longer_in_doc: dict[str, list[str]] = {}
+        for k in keys:
+            if " " in k:
+                longer_in_doc.setdefault(k.split(" ", 1)[0], []).append(k)
         for key in keys:
             if " " in key:
                 continue
-            longer = [k for k in keys if k.startswith(key + " ")]
+            longer = longer_in_doc.get(key, [])
             # "Rockstar" is no one of "Rockstar Leeds", "Rockstar North", ... anywhere
-            if len(longer) == 1 and len([k for k in every if k.startswith(key + " ")]) == 1:
+            if len(longer) == 1 and starting[key] == 1:
                 union(key, longer[0])
     return lambda name: find(name_key(name))
 
