@@ -64,6 +64,12 @@ def resolve_model_dir(model: str) -> Path:
     return path
 
 
+def file_sha256(path: Path) -> str:
+    """A file's sha256, computed once per process while its size and mtime stay the same."""
+    stat = path.stat()
+    return _sha256(path, stat.st_size, stat.st_mtime)
+
+
 @lru_cache(maxsize=8)
 def _sha256(path: Path, size: int, mtime: float) -> str:
     h = hashlib.sha256()
@@ -80,8 +86,7 @@ def verify_weights(model_dir: Path, expected: str | None) -> None:
     weights = model_dir / "model.safetensors"
     if not weights.is_file():
         raise ModelIntegrityError(f"no model.safetensors in {model_dir}")
-    stat = weights.stat()
-    actual = _sha256(weights, stat.st_size, stat.st_mtime)
+    actual = file_sha256(weights)
     if actual != expected.lower():
         raise ModelIntegrityError(
             f"refusing to load {weights}: sha256 is {actual}, expected {expected}"

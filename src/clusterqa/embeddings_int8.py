@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clusterqa.embeddings import _sha256, resolve_model_dir, verify_weights
+from clusterqa.embeddings import file_sha256, resolve_model_dir, verify_weights
 from clusterqa.errors import ModelIntegrityError
 from clusterqa.settings import EmbeddingSettings
 
@@ -47,8 +47,7 @@ def _weights_sha(model_dir: Path) -> str:
     for name in _WEIGHTS:
         path = model_dir / name
         if path.is_file():
-            stat = path.stat()
-            return _sha256(path, stat.st_size, stat.st_mtime)
+            return file_sha256(path)
     raise ModelIntegrityError(f"no {' or '.join(_WEIGHTS)} in {model_dir}")
 
 
@@ -95,7 +94,7 @@ def converted(model_dir: Path, cache_dir: Path) -> Path:
         hf_logging.set_verbosity_error()  # the converter's deprecation notes are not ours
         out = work / "model"
         TransformersConverter(str(model_dir)).convert(str(out), quantization="int8")
-        (out / _DONE).write_text(json.dumps({"model.bin": _file_sha(out / "model.bin")}))
+        (out / _DONE).write_text(json.dumps({"model.bin": file_sha256(out / "model.bin")}))
         try:
             out.rename(target)
         except OSError:  # another process finished first, or a stale half: keep theirs
@@ -108,14 +107,9 @@ def converted(model_dir: Path, cache_dir: Path) -> Path:
     return target
 
 
-def _file_sha(path: Path) -> str:
-    stat = path.stat()
-    return _sha256(path, stat.st_size, stat.st_mtime)
-
-
 def _check_converted(folder: Path) -> None:
     expected = json.loads((folder / _DONE).read_text()).get("model.bin")
-    if _file_sha(folder / "model.bin") != expected:
+    if file_sha256(folder / "model.bin") != expected:
         raise ModelIntegrityError(
             f"the converted model in {folder} does not match what was converted; delete the "
             "folder and it is converted again")
