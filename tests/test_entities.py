@@ -4,7 +4,7 @@ thing, and list answers read from the table (hand-built documents, no model)."""
 from __future__ import annotations
 
 from clusterqa.analysis import analyse
-from clusterqa.answer.lists import answer_from_table
+from clusterqa.answer.lists import answer_from_table, citation_for, merge
 from clusterqa.entities.extract import extract
 from clusterqa.entities.names import ORG, PERSON, PLACE, find_names, name_key
 from clusterqa.entities.table import EntityTable
@@ -12,7 +12,7 @@ from clusterqa.loading.chunking import Chunker
 from clusterqa.retrieve import Retrieval
 from clusterqa.store import CorpusView
 from clusterqa.store.lexical import LexicalIndex
-from clusterqa.types import Document, DocumentMeta, Page, StoredDocument
+from clusterqa.types import Answer, Document, DocumentMeta, Page, StoredDocument
 
 BRIEF = """Games. Newcastle studio Zephyr Works, founded in 1995, is known for Rally Dash and
 Sky Racer.
@@ -141,6 +141,33 @@ def test_a_list_question_is_answered_from_the_table_through_the_place_hierarchy(
     founders = answer_from_table(Retrieval(analyse("Who founded Quartz Eleven?"), [], None, {},
                                            view), None)
     assert [i.name for i in founders.items] == ["Lee Hutchinson", "Matt Shepcar"]
+
+
+def test_a_list_is_followed_only_by_quotes_about_its_items() -> None:
+    """The passages' quotes follow the table's list only where they speak of an item, by
+    name or as the sentence a fact of it was read from ("It now has 350 staff."); a quote
+    about the place that names no item is left out. A thing the question names counts too."""
+    view = view_of(doc())
+    question = analyse("which Teesside firms make games?")
+    table = answer_from_table(Retrieval(question, [], None, {}, view), None)
+    chunk_id = next(iter(view.chunks))
+    quotes = [("Companies right here in Teesside are working on the next blockbuster game.", 1),
+              ("Quartz Eleven was founded in 2009 by former Rockstar developers Lee "
+               "Hutchinson and Matt Shepcar.", 1),
+              ("It now has 350 staff.", 1),
+              ("Flutter bought it in November 2021 for £402m.", 1)]
+    passages = Answer(question.text, " ".join(f"{s} [{n}]" for s, n in quotes), False,
+                      [citation_for(view, 1, chunk_id, [])], sentences=quotes)
+    merged = merge(table, passages, view.entities, question)
+    assert [s for s, _ in merged.sentences[2:]] == [s for s, _ in quotes[1:3]]
+    assert "blockbuster" not in merged.text and "Flutter" not in merged.text
+    # "who founded brightbingo, and when was it sold?": the sale is about what it names
+    asked = analyse("who founded brightbingo, and when was it sold?")
+    founders = answer_from_table(Retrieval(asked, [], None, {}, view), None)
+    assert [i.name for i in founders.items] == ["Phil Cronin"]
+    merged = merge(founders, Answer(asked.text, "", False, [citation_for(view, 1, chunk_id, [])],
+                                    sentences=quotes[3:]), view.entities, asked)
+    assert merged.text.endswith("Flutter bought it in November 2021 for £402m. [1]")
 
 
 def test_an_item_is_listed_with_the_place_asked_for_and_the_sentence_that_shows_it() -> None:

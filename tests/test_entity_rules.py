@@ -3,6 +3,7 @@ the press articles are (invented firms, real places), and what each must not rea
 
 from __future__ import annotations
 
+from clusterqa.entities.describe import OFFICE
 from clusterqa.entities.extract import extract
 from clusterqa.entities.names import find_names
 from clusterqa.entities.table import EntityTable
@@ -228,3 +229,22 @@ def test_where_a_firm_grew_out_of() -> None:
     assert ("grew_out_of", "Norwich Mutual") in of(text, "Harbour Insurance")
     assert ("grew_out_of", "Oxbridge University") in of(text, "Cellcraft")
     assert not {r for r, _ in of(text, "Fenland Consultants")} & {"grew_out_of"}
+
+
+def test_where_its_people_work_are_sites_not_its_home() -> None:
+    """"had 1,500 staff in Belfast and 900 in Derry", "600 jobs across Belfast and Derry":
+    sites of the firm (an office, not where it is based); a count of jobs a fund targets in a
+    place it does not say is no firm's."""
+    text = ("Quill Insure NI was set up in 1998 to build software for its US parent. In 2020 it "
+            "had 1,500 staff in Belfast and 900 in Derry and Strabane.\n\n"
+            "Ferntree, headquartered in Belfast, has announced more than 600 jobs across "
+            "Belfast and Derry over five years.\n\n"
+            "The City Deal is targeting up to 6,300 jobs by 2033.\n")
+    assert {("place", "Derry"), ("place", "Belfast")} <= of(text, "Quill Insure NI")
+    assert ("place", "Derry") in of(text, "Ferntree")
+    assert not {r for r, _ in of(text, "City Deal")} & {"place"}
+    document = Document("ni/brief.md", "/corpus/ni/brief.md",
+                        DocumentMeta("Brief", "brief", "northern-ireland"), [Page(None, text)])
+    sites = {(f.obj, f.value) for f in extract(document)
+             if f.subject == "Ferntree" and f.relation == "place"}
+    assert ("Derry", OFFICE) in sites and ("Belfast", None) in sites

@@ -34,6 +34,13 @@ def test_teesside_games_names_double_eleven(real_assistant) -> None:
     assert [i.name for i in answer.items][:1] == ["Double Eleven"]
     cited = [c for c in answer.citations if "Double Eleven" in c.text]
     assert cited, "a passage about Double Eleven is cited"
+    # The quotes that follow are about it: by name, or as "The scaleup digital entertainment
+    # firm" the table resolved; none of the quotes about Teesside that name no games firm.
+    firm = real_assistant.view().entities.get("Double Eleven")
+    about = {" ".join(e.fact.sentence.split()) for e in firm.evidence}
+    for sentence, _ in answer.sentences[1:]:
+        assert "Double Eleven" in sentence or " ".join(sentence.split()) in about, sentence
+    assert len(answer.sentences) >= 3  # its evidence, not the lead alone
     check_citations(answer)
 
 

@@ -29,7 +29,7 @@ class Answerer:
         # Without the table's items, a list of a sector is only quoted from passages about it.
         answer = self.extractive.answer(retrieval, region, need_sector=table is None)
         if table is not None:
-            # The table's items lead; the quotes that answer the question follow, so a list
-            # the table has only part of still shows what the passages say.
-            return table if answer.abstained else merge(table, answer)
+            # The table's items lead; the quotes about them that the passages give follow.
+            return table if answer.abstained else merge(
+                table, answer, retrieval.view.entities, retrieval.question)
         return lead_with_items(answer, retrieval.question, retrieval.view.entities)

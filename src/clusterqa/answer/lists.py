@@ -216,16 +216,23 @@ def _card(question: Question, entity: Entity, view: CorpusView, region: str | No
                   sentences=[(lead, 0), *quotes], items=[item], lead=lead)
 
 
-def merge(first: Answer, second: Answer) -> Answer:
+def merge(first: Answer, second: Answer, table: EntityTable | None = None,
+          question: Question | None = None) -> Answer:
     """``first`` followed by the sentences of ``second`` it does not already quote, their
-    citations renumbered after its own (a passage cited by both keeps one number)."""
+    citations renumbered after its own (a passage cited by both keeps one number). With
+    ``table``, only the sentences that speak of ``first``'s items, or of what ``question``
+    names ("who started tombola, and how big was its workforce?"), follow a list: a quote that
+    names none ("Companies right here in Teesside are working on the next blockbuster game")
+    supports no item and buries the ones that do."""
     number = {c.chunk_id: c.n for c in first.citations}
     citations = list(first.citations)
     by_n = {c.n: c for c in second.citations}
     quoted = {s for s, _ in first.sentences}
+    supports = (_about_items(first.items, table, question)
+                if table is not None and first.items else None)
     added: list[tuple[str, int]] = []
     for sentence, n in second.sentences:
-        if sentence in quoted or n not in by_n:
+        if sentence in quoted or n not in by_n or (supports and not supports(sentence)):
             continue
         chunk_id = by_n[n].chunk_id
         if chunk_id not in number:
@@ -240,6 +247,29 @@ def merge(first: Answer, second: Answer) -> Answer:
     first.sentences = [*first.sentences, *added]
     first.citations = citations
     return first
+
+
+def _about_items(items: Sequence[Item], table: EntityTable, question: Question | None):
+    """Whether a sentence names one of ``items`` or an entity the question names (not a
+    place), by any variant of its name, or is a sentence the table took one of their facts
+    from (which may name it only as "The scaleup digital entertainment firm")."""
+    entities = [e for e in (table.get(i.name) for i in items) if e is not None]
+    if question is not None:
+        entities += [e for e in table.named_in(question.text) if not is_place(e.name)]
+    keys = {e.key for e in entities}
+    stated = {clean_sentence(ev.fact.sentence) for e in entities for ev in e.evidence}
+    plain = {name_key(i.name) for i in items}
+
+    def supports(sentence: str) -> bool:
+        if clean_sentence(sentence) in stated:
+            return True
+        for mention in find_names(sentence):
+            known = table.get(mention.text)
+            if name_key(mention.text) in plain or (known is not None and known.key in keys):
+                return True
+        return False
+
+    return supports
 
 
 def lead_with_items(answer: Answer, question: Question, table: EntityTable) -> Answer:

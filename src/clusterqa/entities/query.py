@@ -60,8 +60,9 @@ class Match:
     stated: bool = False  # its evidence states the question's own words
 
 
-_OFFICES = re.compile(r"\b(?:operations|offices?|sites?|factories|factory|plants?|presence)\b",
-                      re.I)
+# A question about where firms work or employ, not where they are based.
+_OFFICES = re.compile(r"\b(?:operations|offices?|sites?|factories|factory|plants?|presence|"
+                      r"jobs|staff|employ(?:s|ing|ers?)?|workforce)\b", re.I)
 
 
 def asked_places(question: Question) -> set[str]:

@@ -272,6 +272,10 @@ _WORKS_IN = re.compile(r"\b(?:builds|built|makes|made|manufactures|manufactured|
                        r"(?P<where>[A-Z][^,;.()]{1,40})")
 
 
+_STAFFED = re.compile(r"\b(?:staff|employees|people|jobs|workers|roles)\b(?: [\w,-]+){0,3}? "
+                      r"(?:in|across|at) (?P<where>[A-Z][^;.()\[]{1,60})")
+
+
 def _based(c: Clause, fact) -> None:
     """"described as Manchester-based", "is registered at Tech Hub in Swansea": the
     subject's place."""
@@ -294,6 +298,15 @@ def _based(c: Clause, fact) -> None:
         agent = agent_before(c, work.start())
         if place and (agent.text == c.subject or agent.ref):
             fact(agent.text, "place", place)
+    # "had 1,500 staff in Belfast and 900 in Derry", "600 jobs across Belfast and Derry":
+    # where its people work are sites of the firm (not its home).
+    for staffed in _STAFFED.finditer(c.text):
+        agent = agent_before(c, staffed.start())
+        if not (agent.text == c.subject or agent.ref):
+            continue
+        for place in (m for m in c.mentions if m.category == PLACE
+                      and staffed.start("where") <= m.start < staffed.end()):
+            fact(agent.text, "place", place.text, OFFICE)
     # "Manchester ... had produced as many $1bn companies as Amsterdam: A, B and C",
     # "Chelmsford, where Marconi opened a factory, is home to Teledyne e2v".
     for place in (m for m in c.mentions if m.category == PLACE):
