@@ -98,6 +98,7 @@ def test_list_shapes_carry_the_relations_they_ask_for() -> None:
         "run_by",)
     assert shape_of("Which Leeds software firms have floated on a stock market?").relations == (
         "listed",)
+    assert shape_of("Which Leamington studios have closed?").relations == ("closed",)
     works = shape_of("Apart from Minecraft Dungeons, what titles has Double Eleven worked on?")
     assert (works.kind, works.item) == ("list", WORK)
     engine = shape_of("Which startups were early tenants of the SETsquared centre at Engine Shed?")

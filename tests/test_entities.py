@@ -184,6 +184,25 @@ def test_an_item_is_listed_with_the_place_asked_for_and_the_sentence_that_shows_
                                   "Sheffield")
 
 
+def test_a_closed_firm_is_no_answer_to_what_is_there_but_is_to_what_closed() -> None:
+    """"Which studios are in Leamington?" asks what is there now: a studio Ubisoft has closed
+    is left out; asked which have closed, it is the answer, with the sentence that says so."""
+    text = ("Games. Quartz Eleven, a Leamington studio, made Block Quest.\n\n"
+            "Tinwhistle is a Leamington studio founded in 2002. Ubisoft acquired the studio in "
+            "2017; Ubisoft has since closed it.\n")
+    view = view_of(doc(text, "west-midlands/brief.md"))
+
+    def items(asked: str) -> list[str]:
+        answer = answer_from_table(Retrieval(analyse(asked), [], None, {}, view), None)
+        return [i.name for i in answer.items] if answer else []
+
+    assert items("Which studios are based in Leamington?") == ["Quartz Eleven"]
+    assert items("Which Leamington studios have closed?") == ["Tinwhistle"]
+    card = answer_from_table(Retrieval(analyse("Tell me about Tinwhistle"), [], None, {}, view),
+                             None)
+    assert "Ubisoft has since closed it." in card.text
+
+
 def test_no_constraint_no_table_answer() -> None:
     """"Which firms are there?" names no place, sector or relation: not a table question."""
     view = view_of(doc())

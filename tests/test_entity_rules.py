@@ -248,3 +248,22 @@ def test_where_its_people_work_are_sites_not_its_home() -> None:
     sites = {(f.obj, f.value) for f in extract(document)
              if f.subject == "Ferntree" and f.relation == "place"}
     assert ("Derry", OFFICE) in sites and ("Belfast", None) in sites
+
+
+def test_a_firm_that_closed_collapsed_or_merged_away() -> None:
+    """Closures by the firm's name, by "the company" or as what another firm closed ("it"
+    being the studio just named, not the clause's subject); a round or a deal that closed,
+    or a firm that closed a round, is no closure."""
+    text = ("Marwick opened the world's first radio factory in Chelmsford in 1898; the company "
+            "collapsed in 2001.\n\n"
+            "Fenland Mutual, founded in Norwich in 1797, merged with CGU in 2000 to form "
+            "Avira.\n\n"
+            "Tinwhistle was founded in 2002. Ubisoft acquired the studio in 2017 and renamed it "
+            "Ubisoft Warwick; Ubisoft has since closed it.\n\n"
+            "Embersprite was formed in 2012 by veterans of Sony's Studio Wirral, after Sony "
+            "closed it; Sony agreed to buy the studio in 2021.\n\n"
+            "Quill Works closed a £5m round in March 2021. The deal closed in 2020.\n")
+    closed = {s for s, r, _ in facts(text) if r == "closed"}
+    assert closed == {"Marwick", "Fenland Mutual", "Tinwhistle", "Studio Wirral"}
+    assert ("Fenland Mutual", "closed", "Avira") in facts(text)
+    assert not {"Embersprite", "Ubisoft", "Sony", "Quill Works"} & closed

@@ -44,6 +44,9 @@ _RELATIONS = (
     ("listed", re.compile(r"\b(?:floated|float|listed on|went public|gone public|IPOs?|"
                           r"initial public offerings?|stock (?:market|exchange) listings?)\b",
                           re.I)),
+    ("closed", re.compile(r"\b(?:closed|shut|shut down|collapsed|folded|defunct|went bust|"
+                          r"gone bust|went under|ceased trading|wound up|no longer (?:trading|"
+                          r"exist|exists|open))\b", re.I)),
     # "which universities run the AI Foundry?", "who is behind the centre?": its runners
     ("run_by", re.compile(r"\b(?:run|runs|ran|operate|operates|manage|manages|behind|partners "
                           r"in|members of)\b", re.I)),

@@ -43,8 +43,8 @@ MAX_QUOTES = 6
 _NAME = r"[A-Z][\w.&'-]*(?: (?:of |for |& )?[A-Z0-9][\w.&'-]*)*"
 _ENUMERATION = re.compile(rf"\b{_NAME}(?:, (?:the )?{_NAME})*,? (?:and|or) (?:the )?[A-Z]")
 # What an entity card says, in this order.
-CARD = ("place", "kind", "sector", "founded", "founded_by", "acquired_by", "raised", "employs",
-        "worked_on")
+CARD = ("place", "kind", "sector", "founded", "founded_by", "acquired_by", "closed", "raised",
+        "employs", "worked_on")
 
 
 def answer_from_table(retrieval: Retrieval, region: str | None,

@@ -31,6 +31,9 @@ _ASKS = (
      ("founded", "founded_by")),
     (re.compile(r"\b(?:gr[eo]w(?:n)? out of|spun out|spin-?out|roots|origins?)\b", re.I),
      ("grew_out_of",)),
+    (re.compile(r"\b(?:closed|close|shut|collapsed?|folded|went bust|go bust|administration|"
+                r"ceased trading|wound up|merged?|still (?:trading|open|exists?|around))\b",
+                re.I), ("closed",)),
     (re.compile(r"\b(?:raised|raise|funding|invest\w*|backed|round)\b", re.I),
      ("raised", "invested_by")),
     (re.compile(r"\b(?:bought|buy|acquired|acquire|purchased|took over|take over|takes over|"

@@ -35,7 +35,7 @@ SECTOR_BY_SIMILARITY = 0.38
 # Which facts a relation asked for is read from.
 RELATION_FACTS = {"acquired_by": ("acquired_by",), "founded_by": ("founded_by", "founders_from"),
                   "raised": ("raised", "invested_by"), "based_at": ("based_at",),
-                  "run_by": (), "listed": ("listed",)}
+                  "run_by": (), "listed": ("listed",), "closed": ("closed",)}
 # Words that say how an item is placed or related, not what it is: no similarity needed.
 _PLAIN = frozenset(tokenize(
     "tech technology based operations offices office headquarters firms companies "
@@ -44,7 +44,7 @@ _PLAIN = frozenset(tokenize(
     "belong belongs part own owns owned biggest largest big main major notable leading known "
     "run runs behind partners members ended end ending become became been round rounds "
     "series seed floated float listed listing public ipo flotation stock market exchange "
-    "shares"))
+    "shares closed shut collapsed folded defunct bust trading"))
 
 _DESCRIBED = re.compile(r"\b(?:companies|firms|groups|buyers|owners|investors)$")
 _RELATED = frozenset(f for facts in RELATION_FACTS.values() for f in facts)
@@ -96,6 +96,8 @@ def matching(question: Question, table: EntityTable, region: str | None,
     for entity in table.select(kinds=kinds, region=region):
         if entity.key in asked or (related is not None and entity.key not in related):
             continue
+        if related is None and entity.facts("closed"):
+            continue  # "which studios are in Leamington?" asks what is there now
         placed = not places or _placed(entity, places, table, offices,
                                        related is not None and bool(targets))
         evidence = _usable(entity)

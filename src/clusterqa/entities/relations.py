@@ -14,7 +14,9 @@ what. Each rule is one way English states a relation:
 - work: "known for A and B", "its credits include A, B and work on the C series";
 - names: "X (formerly Y)", "The Hut Group (THG)", "X began as Y", "renamed it Y";
 - origins: "X grew out of Y", "X traces its roots to Y", "spun out of Y";
-- listings: "floated on the London Stock Exchange", "went public in 2021".
+- listings: "floated on the London Stock Exchange", "went public in 2021";
+- closures: "the company collapsed in 2001", "Ubisoft has since closed it", "merged with
+  CGU to form Aviva".
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ __all__ = ["Clause", "relate"]
 
 
 def relate(c: Clause, fact) -> None:
-    for rule in (_founding, _origin, _deals, _sales, _listing, money, tenancy, works, staff,
-                 _predicate, aliases, _based):
+    for rule in (_founding, _origin, _deals, _sales, _listing, _closure, money, tenancy, works,
+                 staff, _predicate, aliases, _based):
         rule(c, fact)
 
 
@@ -242,6 +244,58 @@ def _listing(c: Clause, fact) -> None:
         if agent.text:
             fact(agent.text, "listed", m.group("market"),
                  year=year_near(c.text, m.end(), c.years))
+
+
+# A firm that no longer trades: "collapsed in 2001", "went into administration", "was wound
+# up", "closed in 2013" (only with nothing closed after it: "closed a £5m round" is a deal),
+# "merged with CGU to form Aviva" (what it became is the object).
+_ENDED = re.compile(
+    r"\b(?:collapsed|folded|went (?:bust|under)|went into (?:administration|receivership|"
+    r"liquidation)|ceased trading|(?:was|were|has been|had been) (?:later |eventually |then )?"
+    r"(?:closed|shut(?: down)?|wound up|dissolved|liquidated)|closed(?: down| its doors)?|"
+    r"shut (?:down|its doors))(?=\s+in\s+(?:\d{4}|[A-Z][a-z]+ \d{4})|\s*[,;.)\[]|\s*$|"
+    r"\s+(?:after|when|and|as|following)\b)")
+_SHUT = re.compile(r"\b(?:closed|shut(?: down)?|wound up)\s+")  # "Ubisoft has since closed it"
+_MERGED = re.compile(r"\bmerged with (?P<other>[^;]{1,60}?) (?:in \d{4} )?to (?:form|create) ")
+# Only what stands for the firm may be what closed: "it", "the studio", its name.
+_AGENT_GAP = re.compile(r"(?:\s+(?:has|had|have|was|were|later|eventually|then|since|"
+                        r"finally|itself|subsequently|quickly|soon))*\s*")
+
+
+_DESCRIPTION = re.compile(rf"\s*(?:(?:the|this) (?:[\w-]+ ){{0,2}}(?:{kind_pattern()})|it|they)"
+                         rf"{_AGENT_GAP.pattern}", re.I)
+
+
+def _closure(c: Clause, fact) -> None:
+    text = c.text
+    for m in _ENDED.finditer(text):
+        agent = next((o.text for o in reversed(orgs(c)) if o.end <= m.start()
+                      and _AGENT_GAP.fullmatch(text[o.end:m.start()])), None)
+        if agent is None and _DESCRIPTION.fullmatch(text[:m.start()]):
+            agent = c.subject  # "; the company collapsed in 2001"
+        if agent:
+            fact(agent, "closed", None, "closed", year=year_near(text, m.end(), c.years))
+    for m in _SHUT.finditer(text):
+        if _PASSIVE.search(text[:m.start()]):
+            continue
+        closer = agent_before(c, m.start())
+        for closed in listed(c, m.end(), (ORG,), first_gap=1):
+            target = closed.text
+            if closed.ref and closed.text in (closer.text, c.subject):
+                # "Firesprite was formed by veterans of Sony's Studio Liverpool, formerly
+                # Psygnosis, after Sony closed it": "it" is the studio just named
+                before = [o for o in orgs(c) if o.end <= closer.start and not o.ref
+                          and o.text not in (closer.text, c.subject)]
+                target = before[-1].text if before else c.antecedent or target
+            if target != closer.text:
+                fact(target, "closed", closer.text, "closed",
+                     year=year_near(text, closed.end, c.years))
+    for m in _MERGED.finditer(text):
+        formed = next((o for o in orgs(c) if o.start == m.end()), None)
+        agent = agent_before(c, m.start())
+        if formed is not None and agent.text and agent.text != formed.text:
+            fact(agent.text, "closed", formed.text, "merged",
+                 year=year_near(text, m.end(), c.years))
 
 
 def _predicate(c: Clause, fact) -> None:
