@@ -99,6 +99,8 @@ def test_list_shapes_carry_the_relations_they_ask_for() -> None:
     assert shape_of("Which Leeds software firms have floated on a stock market?").relations == (
         "listed",)
     assert shape_of("Which Leamington studios have closed?").relations == ("closed",)
+    assert shape_of("Which betting firms has Flutter ended up owning?").relations == (
+        "acquired_by",)
     works = shape_of("Apart from Minecraft Dungeons, what titles has Double Eleven worked on?")
     assert (works.kind, works.item) == ("list", WORK)
     engine = shape_of("Which startups were early tenants of the SETsquared centre at Engine Shed?")
