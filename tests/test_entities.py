@@ -4,7 +4,7 @@ thing, and list answers read from the table (hand-built documents, no model)."""
 from __future__ import annotations
 
 from clusterqa.analysis import analyse
-from clusterqa.answer.lists import answer_from_table, citation_for, merge
+from clusterqa.answer.lists import answer_from_table, citation_for, lead_with_items, merge
 from clusterqa.entities.extract import extract
 from clusterqa.entities.names import ORG, PERSON, PLACE, find_names, name_key
 from clusterqa.entities.table import EntityTable
@@ -201,6 +201,19 @@ def test_a_closed_firm_is_no_answer_to_what_is_there_but_is_to_what_closed() -> 
     card = answer_from_table(Retrieval(analyse("Tell me about Tinwhistle"), [], None, {}, view),
                              None)
     assert "Ubisoft has since closed it." in card.text
+
+
+def test_names_a_quote_gives_lead_only_when_of_the_kind_asked() -> None:
+    """Quoted for "which manufacturers are at the park?", a sentence naming a university and
+    two firms leads with the firms: the table knows the university is one."""
+    text = ("Sheffield's Advanced Manufacturing Park brings the University of Sheffield "
+            "together with Boeing and Rolls-Royce.\n\nBoeing was founded in 1916.\n")
+    view = view_of(doc(text, "yorkshire-humber/brief.md"))
+    question = analyse("Which big manufacturers are at Sheffield's Advanced Manufacturing Park?")
+    quoted = text.split("\n")[0]
+    answer = lead_with_items(Answer(question.text, f"{quoted} [1]", False, [],
+                                    sentences=[(quoted, 1)]), question, view.entities)
+    assert [i.name for i in answer.items] == ["Boeing", "Rolls-Royce"]
 
 
 def test_no_constraint_no_table_answer() -> None:

@@ -267,3 +267,13 @@ def test_a_firm_that_closed_collapsed_or_merged_away() -> None:
     assert closed == {"Marwick", "Fenland Mutual", "Tinwhistle", "Studio Wirral"}
     assert ("Fenland Mutual", "closed", "Avira") in facts(text)
     assert not {"Embersprite", "Ubisoft", "Sony", "Quill Works"} & closed
+
+
+def test_what_a_name_says_of_its_place_and_kind() -> None:
+    """A town closing a name places the firm ("Rockstar Wakefield"), an area or region does
+    not (it says less than the sentences will); "University of X" is a university."""
+    text = ("Rockstar Wakefield was founded in 1997. Allstate NI was set up in 1998. The park "
+            "brings the University of Sheffield together with Boeing.\n")
+    assert ("place", "Wakefield") in of(text, "Rockstar Wakefield")
+    assert not {r for r, _ in of(text, "Allstate NI")} & {"place"}
+    assert {("kind", "university"), ("place", "Sheffield")} <= of(text, "University of Sheffield")

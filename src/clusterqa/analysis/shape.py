@@ -33,8 +33,9 @@ _FOUNDERS = re.compile(r"\bwho (?:founded|co-founded|set up|started|created|laun
 # names ("which studios has EA bought?") or to anything ("which Liverpool studios have been
 # bought?"). "raised" stands for money raised or an investor's backing.
 _RELATIONS = (
-    ("acquired_by", re.compile(r"\b(?:bought|acquired|purchased|taken over|took over|owned|owns|owning|"
-                               r"sold|belong to|belongs to|part of|snapped up)\b", re.I)),
+    ("acquired_by", re.compile(r"\b(?:bought|acquired|purchased|taken over|took over|owned|"
+                               r"owns|owning|sold|belong to|belongs to|part of|snapped up)\b",
+                               re.I)),
     ("founded_by", re.compile(r"\b(?:founded|set up|started|co-founded|created|launched) by\b|"
                               r"\bhas (?P<who>.+?) (?:founded|set up|started)\b", re.I)),
     ("raised", re.compile(r"\b(?:raised|raise|funding|investment|invested|backed|attracted)\b",

@@ -32,7 +32,7 @@ from clusterqa.embeddings import Embedder
 from clusterqa.entities.lexicon import kind_words, sector_words
 from clusterqa.entities.names import ORG, find_names, is_place, looks_like_person, name_key
 from clusterqa.entities.query import Match, asked_places, matching, shown_name, wants_organisations
-from clusterqa.entities.table import UNKNOWN, Entity, EntityTable, Evidence
+from clusterqa.entities.table import UNKNOWN, Entity, EntityTable, Evidence, kind_fits
 from clusterqa.retrieve import Retrieval
 from clusterqa.store.reader import CorpusView
 from clusterqa.text import clean_sentence, normalize_phrase
@@ -343,7 +343,9 @@ def _names_of_kind(sentence: str, item: str | None, table: EntityTable,
             ok = not is_place(mention.text) and not looks_like_person(mention.text) and (
                 name_key(mention.text) in organisations or
                 (any(mention.start in span for span in listed) and
-                 (known is None or known.category not in (WORK, PERSON))))
+                 (known is None or known.category not in (WORK, PERSON)))) and not (
+                kinds and known is not None and known.kinds and not kind_fits(known, kinds))
+            # (a university is no manufacturer: a kind the table knows must fit the one asked)
         if ok:
             out.append(mention.text)
     return out

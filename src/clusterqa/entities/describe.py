@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from clusterqa.analysis.places import demonym_place
+from clusterqa.analysis.places import demonym_place, places_within
 from clusterqa.entities.lexicon import kind_pattern, kind_words, sectors_in
 from clusterqa.entities.names import ORG, PLACE, Mention, find_names, is_place
 
@@ -120,16 +120,27 @@ def takes_label(sentence: str, m: Mention) -> bool:
 
 def from_name(name: str, fact) -> None:
     """What a name itself says: "Playground Games" (a games firm), "4J Studios" (a studio),
-    "Newport Wafer Fab" and "Newcastle University" (in Newport, in Newcastle)."""
+    "Newport Wafer Fab" and "Newcastle University" (in Newport, in Newcastle), "Rockstar
+    Leeds" and "University of Bristol" (a studio in Leeds, in Bristol)."""
     for sector in sectors_in(name):
         fact(name, "sector", sector)
     words = name.split()
     if len(words) > 1 and words[-1].lower() in kind_words():
         fact(name, "kind", kind_words()[words[-1].lower()])
+    elif len(words) > 2 and words[1] == "of" and words[0].lower() in kind_words():
+        fact(name, "kind", kind_words()[words[0].lower()])  # "University of Sheffield"
     for j in range(len(words) - 1, 0, -1):
         if is_place(" ".join(words[:j])):
             fact(name, "place", " ".join(words[:j]))
-            break
+            return
+    # A town closing a name places it; an area or region there ("Allstate NI", "Digital
+    # Catapult North East") says less than the sentences will (an area holds many places).
+    for j in range(1, len(words)):
+        place = " ".join(words[j:])
+        if words[j][:1].isupper() and is_place(place) and \
+                len(places_within().get(place.lower(), ())) <= 3:
+            fact(name, "place", place)
+            return
 
 
 def descriptor(name: str, desc: str, kind_word: str, lead: str, fact) -> None:

@@ -239,7 +239,7 @@ class EntityTable:
             if sectors and not set(sectors) & (set(entity.sectors) | {
                     KIND_SECTOR[k] for k in entity.kinds if k in KIND_SECTOR}):
                 continue
-            if kinds and not _kind_fits(entity, kinds):
+            if kinds and not kind_fits(entity, kinds):
                 continue
             if region and region not in self.regions_of(entity):
                 continue
@@ -324,7 +324,7 @@ def _within_region(region: str) -> frozenset[str]:
                                if _region_words(place) == key))
 
 
-def _kind_fits(entity: Entity, kinds: Sequence[str]) -> bool:
+def kind_fits(entity: Entity, kinds: Sequence[str]) -> bool:
     """"firm" asks for any firm-like organisation; "studio" also takes a games firm. One
     nothing says the kind of counts when something shows it is a going concern (a place, a
     founding, a deal, staff, work): a name with only a sector around it ("Lemmings",
