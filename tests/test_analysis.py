@@ -131,3 +131,7 @@ def test_the_gazetteer_knows_every_english_region_before_its_first_report() -> N
     assert {"nottingham", "loughborough"} <= within["east midlands"]
     # Names other places or people share are left out on purpose.
     assert not {"boston", "stratford", "hastings"} & (within["east midlands"] | within["london"])
+    # A place by its other name, or by the name of its conurbation, finds the same towns.
+    assert "derry" in within["londonderry"] and "londonderry" in within["derry"]
+    assert "glasgow" in within["clydeside"]
+    assert "derri" in analyse("How many staff were in the Londonderry area?").place_tokens
