@@ -64,6 +64,10 @@ def test_answer_kinds_of_a_sentence() -> None:
     # "Double Eleven" is a name, not a number; a name the question already has is no answer.
     assert NUMBER not in answer_kinds("is Double Eleven.", frozenset())
     assert NAME not in answer_kinds("it is Sage.", frozenset({"sage"}))
+    # A sentence's first word is a name only when it can be nothing else.
+    assert NAME in answer_kinds("SoftBank bought it in 2024.", frozenset())
+    assert NAME in answer_kinds("Kainos bought it.", frozenset())
+    assert NAME not in answer_kinds("Investors bought it in 2024.", frozenset())
 
 
 def test_retrieval_and_answering_widen_a_place_alike() -> None:

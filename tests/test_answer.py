@@ -96,18 +96,19 @@ def test_citations_are_numbered_by_first_use_and_repeats_are_dropped() -> None:
     assert [c.n for c in got.citations] == sorted({c.n for c in got.citations})
 
 
-def deal_answer(question: str, *passages: str):
-    """Like ``answer``, with the entity table of the passages, so the deal rules can read it."""
+def deal_answer(question: str, *passages: str, joiner: str = "\n\n"):
+    """Like ``answer``, with the entity table of the passages, so the deal rules can read it
+    (each passage a chunk; ``joiner`` " " makes them one paragraph cut into chunks)."""
     from clusterqa.entities.extract import extract
     from clusterqa.entities.table import EntityTable
     from clusterqa.types import Document, Page
 
     doc = StoredDocument("d.md", "corpus/d.md", "h", "m", DocumentMeta(title="Notes", kind="note"),
                          1, "2026-12-02")
-    chunks, at, text = {}, 0, "\n\n".join(passages)
+    chunks, at, text = {}, 0, joiner.join(passages)
     for i, passage in enumerate(passages):
         chunks[f"c{i}"] = Chunk(f"c{i}", "d.md", i, None, at, at + len(passage), passage)
-        at += len(passage) + 2
+        at += len(passage) + len(joiner)
     document = Document("d.md", "corpus/d.md", DocumentMeta(title="Notes", kind="note"),
                         [Page(None, text)])
     table = EntityTable.build([("d.md", f) for f in extract(document)], {"d.md": doc},
@@ -139,6 +140,32 @@ def test_a_deal_the_reports_record_without_what_is_asked_is_no_answer() -> None:
     assert deal_answer("Which Canadian company bought Kontayners?", text).abstained
     assert not deal_answer("Who acquired Kontayners?", text).abstained
     assert deal_answer("How much did Kontayners sell for?", text).abstained
+
+
+def test_a_deal_named_only_by_it_answers_when_the_table_read_whose_it_was() -> None:
+    """"SoftBrook bought it in 2024": two sentences after the firm's name, with another "it"
+    between; the table read the sale as Graphwerk's, so it answers "Who bought Graphwerk?",
+    and its buyer opening the sentence is the name asked for. A sale of another firm does
+    not answer, nor does the firm's founding."""
+    text = ("Graphwerk, the Bristol AI chip designer, was founded in 2016 by Nigel Toone. In "
+            "December 2020 it raised $222m from investors. SoftBrook bought it in 2024 for an "
+            "undisclosed sum; in 2022 it had lost $205m before tax.")
+    got = deal_answer("Who bought Graphwerk?", text)
+    assert not got.abstained and got.text.startswith("SoftBrook bought it in 2024")
+    assert "founded" not in got.text
+    assert deal_answer("Who bought Quillon?", text + " Quillon was founded in 2001.").abstained
+
+
+def test_a_deal_stated_of_it_in_a_passage_of_its_own_answers_by_the_table() -> None:
+    """The sale is stated of "It" at the start of a passage that never names the firm; the
+    table read it as Sky Wagering & Gaming's, so it answers what the buyer paid for it."""
+    text = ("- **Sky Wagering & Gaming** began in Harrogate in 1999; BSkyB bought its parent "
+            "in 2000 [S2]. By 2017 it had more than 1,200 staff [S2].",
+            "It was valued at £800m when CVC took a majority stake in 2014 [S3], then sold to "
+            "The Stars Group for £3.4bn in 2018 [S4].")
+    got = deal_answer("what did The Stars Group pay for Sky Wagering & Gaming?", *text,
+                      joiner=" ")
+    assert not got.abstained and got.text.startswith("It was valued at £800m")
 
 
 def test_a_list_of_a_sector_the_table_cannot_answer_is_quoted_only_where_it_is_named() -> None:

@@ -291,6 +291,13 @@ def _widened(places: list[str], known: set[str]) -> list[str]:
     return out
 
 
+def _opens_with_name(word: str) -> bool:
+    """A capitalised first word is a name when it could be nothing else: a capital inside it
+    ("SoftBank bought it in 2024"), or a word English rarely uses ("Kainos", "Flutter"), not
+    "The", "In" or "Investors"."""
+    return any(c.isupper() for c in word[1:]) or _zipf(word.lower()) < 3.5
+
+
 def answer_kinds(sentence: str, question_words: frozenset[str]) -> set[str]:
     """Which kinds of answer a sentence carries: a number, a date, a name not in the question."""
     kinds: set[str] = set()
@@ -304,7 +311,7 @@ def answer_kinds(sentence: str, question_words: frozenset[str]) -> set[str]:
             kinds.add(NUMBER)
         if lower in _MONTHS:
             kinds.add(DATE)
-        if (w[:1].isupper() or re.match(r"^\d+[A-Z]", w)) and i > 0 and w not in _NOT_NAMES \
-                and lower not in question_words:
+        if (w[:1].isupper() or re.match(r"^\d+[A-Z]", w)) and w not in _NOT_NAMES \
+                and lower not in question_words and (i > 0 or _opens_with_name(w)):
             kinds.add(NAME)
     return kinds

@@ -172,6 +172,10 @@ class ExtractiveAnswerer:
         known = guide(prof, retrieval.view.entities)
         for cand in candidates:
             credit = {t.token: self._credit(t, cand) for t in every}
+            said = clean_sentence(cand.text)
+            for t in every:  # the table read whom its "it" stands for
+                if not credit[t.token] and _match(t, known.about.get(said, frozenset())):
+                    credit[t.token] = ANTECEDENT_CREDIT
             cand.coverage = (sum(t.weight * credit[t.token] for t in prof.terms) / total
                              if total else 0.0)
             cand.matched = frozenset(k for k, v in credit.items() if v >= ANTECEDENT_CREDIT)
@@ -180,7 +184,6 @@ class ExtractiveAnswerer:
                 credit[a.token] == ANTECEDENT_CREDIT for p in prof.parts for a in p.anchors)
             cand.eligible = any(self._answers_part(cand, part, credit, known)
                                 for part in prof.parts)
-            said = clean_sentence(cand.text)
             cand.stated = STATED_BONUS * (known.states(said) + (said in known.closest))
         # Only sentences that can answer need their meaning compared: embedding the others
         # would cost most of the answer's time and change nothing.

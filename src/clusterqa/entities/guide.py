@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from clusterqa.analysis import Question
 from clusterqa.analysis.question import PART_SPLIT
+from clusterqa.entities.names import find_names
 from clusterqa.entities.table import EntityTable, Evidence
 from clusterqa.text import clean_sentence, tokenize
 
@@ -46,6 +47,9 @@ class Guide:
     """The sentences stating what the question asks of the entities it names."""
 
     stating: set[str] = field(default_factory=set)  # clean sentences of the facts asked for
+    # each of those sentences -> the words of the names of what it is about: a sentence that
+    # names its firm only as "it" ("SoftBank bought it in 2024") is about the firm asked of
+    about: dict[str, frozenset[str]] = field(default_factory=dict)
     deals: set[str] = field(default_factory=set)  # sentences of the deals of the named
     closest: set[str] = field(default_factory=set)  # of those between the most of them
     # Every deal recorded names no buyer, and the question already says what they say of
@@ -59,9 +63,17 @@ class Guide:
 
 
 def guide(question: Question, table: EntityTable) -> Guide:
-    named = {e.key for e in table.named_in(question.text)}
+    entities = table.named_in(question.text)
+    named = {e.key for e in entities}
     if not named:
         return Guide()
+    # each named entity by the words the question names it with ("Sky Bet" for Sky Betting
+    # & Gaming; "Ubisoft Leamington" is also FreeStyleGames's name, but a question about
+    # FreeStyleGames does not ask of Ubisoft)
+    mentions = [m.text for m in find_names(question.text)]
+    said = {e.key: frozenset(tokenize(" ".join(
+        m for m in mentions if any(n.lower() in m.lower() for n in e.names)) or e.name))
+        for e in entities}
     # each part of the question asks one thing: "how many staff did it have when it was
     # sold?" asks for staff, not for the sale
     asked = {r for piece in PART_SPLIT.split(question.text) if piece and piece.strip()
@@ -69,6 +81,10 @@ def guide(question: Question, table: EntityTable) -> Guide:
              for r in relations}
     facts = [(e, key) for e, key in table.about(named, asked) if e.chunk_id is not None]
     out = Guide(stating={clean_sentence(e.fact.sentence) for e, _ in facts})
+    for e, key in facts:
+        sentence = clean_sentence(e.fact.sentence)
+        for party in _parties(e, key, table) & named:
+            out.about[sentence] = out.about.get(sentence, frozenset()) | said[party]
     money = [e for e, _ in facts if e.fact.relation in _MONEY]
     out.amount_missing = bool(re.search(r"\bhow much\b", question.text, re.I) and money and
                               not any(e.fact.value for e in money))
