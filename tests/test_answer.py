@@ -184,3 +184,25 @@ def test_a_list_of_a_sector_the_table_cannot_answer_is_quoted_only_where_it_is_n
     deal = answer("Which Norwich games studio did Quill Corp buy?",
                   "Quill Corp bought Pixel Kiln, a Norwich studio, in 2020.", need_sector=True)
     assert not deal.abstained and "Pixel Kiln" in deal.text
+
+
+def test_a_name_the_question_writes_as_initials_is_the_name_spelled_out() -> None:
+    """"the FT" is "The Financial Times", "UKRI" is "UK Research and Innovation"; initials
+    the passage does not spell out answer nothing."""
+    ft = "The Financial Times has ranked Belfast first in the world for fintech investment."
+    got = answer("Which city does the FT rank first for fintech investment?", ft)
+    assert not got.abstained and got.text.startswith("The Financial Times has ranked Belfast")
+    ukri = "The centre is funded by £172m from UK Research and Innovation."
+    assert not answer("How much is UKRI putting into the centre?", ukri).abstained
+    assert answer("How much is UKRI putting into the centre?",
+                  "The centre is funded by £172m from Innovate UK.").abstained
+
+
+def test_which_studio_is_answered_with_the_sentence_naming_it() -> None:
+    """"Which Cheshire studio did EA purchase?" -> "Electronic Arts completed a purchase of the
+    studio": which studio is the sentence before's, quoted first."""
+    text = ("Quillplay was set up in 2010 as a Facebook games developer and was based in "
+            "Wilmslow in Cheshire. Electronic Arts completed a $1.4bn cash purchase of the studio "
+            "in September 2021.")
+    got = answer("Which Cheshire games studio did EA purchase?", text)
+    assert not got.abstained and got.text.startswith("Quillplay was set up in 2010")

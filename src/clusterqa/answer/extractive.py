@@ -82,6 +82,29 @@ class Candidate:
         return DENSE_WEIGHT * self.dense + (1 - DENSE_WEIGHT) * self.coverage + self.stated
 
 
+_NAME_RUN = re.compile(r"[A-Z][\w&'-]*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][\w&'-]*)+")
+
+
+def _acronyms(question: str, terms) -> dict[str, str]:
+    """The question's terms written in capitals, 2 to 5 letters ("FT", "UKRI"): the token
+    each is matched by, and its letters."""
+    return {t.token: t.word.upper() for t in terms
+            if t.word.isalpha() and 2 <= len(t.word) <= 5
+            and re.search(rf"\b{t.word.upper()}\b", question)}
+
+
+def _initials(sentence: str) -> set[str]:
+    """The initials of the sentence's multi-word names: "Financial Times" -> "FT", "UK
+    Research and Innovation" -> "UKRI" (a word in capitals counts whole)."""
+    out = set()
+    for run in _NAME_RUN.finditer(sentence):
+        words = [w for w in run.group().split() if w[:1].isupper()]
+        if words[0] in ("The", "A", "An") and len(words) > 2:
+            words = words[1:]  # "The Financial Times"
+        out.add("".join(w if w.isupper() else w[0] for w in words))
+    return out
+
+
 def _is_label(text: str) -> bool:
     """A heading or a list item's lead-in ("Games.", "Notable firms")."""
     return len(text.split()) <= 5 and not re.search(r"[,;]", text)
@@ -170,8 +193,14 @@ class ExtractiveAnswerer:
         total = sum(t.weight for t in prof.terms)
         every = {*prof.terms, *(a for p in prof.parts for a in p.anchors)}
         known = guide(prof, retrieval.view.entities)
+        short = _acronyms(prof.text, every)
         for cand in candidates:
             credit = {t.token: self._credit(t, cand) for t in every}
+            if short:  # "the FT" for "The Financial Times"
+                spelled = _initials(cand.text)
+                for token, letters in short.items():
+                    if not credit[token] and letters in spelled:
+                        credit[token] = 1.0
             said = clean_sentence(cand.text)
             for t in every:  # the table read whom its "it" stands for
                 if not credit[t.token] and _match(t, known.about.get(said, frozenset())):
@@ -382,6 +411,9 @@ def _needs_antecedent(cand: Candidate, antecedent: Candidate, prof: Question) ->
         return False
     if _STARTS_WITH_PRONOUN.match(cand.text) and not _names_referent(cand, prof):
         return True  # "It has had campuses ..." ("Its parent Sumo Group bought" has a subject)
+    if _WHICH.match(prof.text) and _REFERS.search(cand.text) and _new_names(antecedent.text,
+                                                                             prof):
+        return True  # "Which studio was sold to EA?" -> "EA ... bought the studio": which?
     return not _new_names(cand.text, prof) and bool(_new_names(antecedent.text, prof))
 
 
@@ -392,6 +424,9 @@ def _names_referent(cand: Candidate, prof: Question) -> bool:
                for token, credit in cand.credit.items())
 
 
+_WHICH = re.compile(r"\s*which\b", re.I)
+_REFERS = re.compile(r"\b(?:it|the (?:studio|firm|company|business|startup|developer|group|"
+                     r"bank))\b(?!['’])")
 _STARTS_WITH_PRONOUN = re.compile(r"^(?:It|They|He|She|The (?:\w+[ -]){0,3}(?:firm|company|"
                                   r"group|studio|bank|business|startup|developer))\b(?!['’])")
 _PLACE_TOKENS = frozenset(t for place in places_within() for t in tokenize(place))
