@@ -202,8 +202,9 @@ class ExtractiveAnswerer:
                     if not credit[token] and letters in spelled:
                         credit[token] = 1.0
             said = clean_sentence(cand.text)
-            for t in every:  # the table read whom its "it" stands for
-                if not credit[t.token] and _match(t, known.about.get(said, frozenset())):
+            about = known.about.get(said)
+            for t in every if about else ():  # the table read whom its "it" stands for
+                if not credit[t.token] and _match(t, about):
                     credit[t.token] = ANTECEDENT_CREDIT
             cand.coverage = (sum(t.weight * credit[t.token] for t in prof.terms) / total
                              if total else 0.0)
@@ -425,10 +426,11 @@ def _names_referent(cand: Candidate, prof: Question) -> bool:
 
 
 _WHICH = re.compile(r"\s*which\b", re.I)
-_REFERS = re.compile(r"\b(?:it|the (?:studio|firm|company|business|startup|developer|group|"
-                     r"bank))\b(?!['’])")
-_STARTS_WITH_PRONOUN = re.compile(r"^(?:It|They|He|She|The (?:\w+[ -]){0,3}(?:firm|company|"
-                                  r"group|studio|bank|business|startup|developer))\b(?!['’])")
+# The nouns a sentence names a firm by when it has named it before ("the studio").
+_FIRM_NOUN = r"(?:firm|company|group|studio|bank|business|startup|developer)"
+_REFERS = re.compile(rf"\b(?:it|the {_FIRM_NOUN})\b(?!['’])")
+_STARTS_WITH_PRONOUN = re.compile(rf"^(?:It|They|He|She|The (?:\w+[ -]){{0,3}}{_FIRM_NOUN})\b"
+                                  rf"(?!['’])")
 _PLACE_TOKENS = frozenset(t for place in places_within() for t in tokenize(place))
 
 

@@ -256,7 +256,7 @@ _ENDED = re.compile(
     r"shut (?:down|its doors))(?=\s+in\s+(?:\d{4}|[A-Z][a-z]+ \d{4})|\s*[,;.)\[]|\s*$|"
     r"\s+(?:after|when|and|as|following)\b)")
 _SHUT = re.compile(r"\b(?:closed|shut(?: down)?|wound up)\s+")  # "Ubisoft has since closed it"
-_MERGED = re.compile(r"\bmerged with (?P<other>[^;]{1,60}?) (?:in \d{4} )?to (?:form|create) ")
+_MERGED = re.compile(r"\bmerged with [^;]{1,60}? (?:in \d{4} )?to (?:form|create) ")
 # Only what stands for the firm may be what closed: "it", "the studio", its name.
 _AGENT_GAP = re.compile(r"(?:\s+(?:has|had|have|was|were|later|eventually|then|since|"
                         r"finally|itself|subsequently|quickly|soon))*\s*")
